@@ -1,0 +1,322 @@
+//! Helpers for the lessons' integration tests (feature `testing`).
+//!
+//! The rules they keep: a server is started with `--port 0` and its `listening on`
+//! line tells the port; nothing sleeps to wait for a server; every blocking step
+//! has a timeout, so a broken lesson fails a test in seconds instead of hanging CI.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::SocketAddr;
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long a test waits for any one thing before it fails.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// A lesson program (or any other program) running under a test.
+/// Dropping it kills the process.
+pub struct Program {
+    name: String,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+    seen: Vec<String>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Program {
+    /// Starts `bin` with `args`, stdin, stdout and stderr piped.
+    pub fn start(bin: &str, args: &[&str]) -> Program {
+        let mut command = Command::new(bin);
+        command.args(args);
+        Program::spawn(command)
+    }
+
+    /// Starts a prepared command, stdin, stdout and stderr piped.
+    pub fn spawn(mut command: Command) -> Program {
+        let name = format!("{command:?}");
+        // Keep panics honest: a lesson must not print a backtrace even when asked to.
+        command.env("RUST_BACKTRACE", "1");
+        command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut stderr_pipe = child.stderr.take().expect("stderr is piped");
+        let (tx, lines) = mpsc::channel();
+        thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut line = Vec::new();
+            loop {
+                line.clear();
+                match reader.read_until(b'\n', &mut line) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {
+                        let text = String::from_utf8_lossy(&line);
+                        let text = text.trim_end_matches(['\n', '\r']).to_owned();
+                        if tx.send(text).is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let sink = stderr.clone();
+        thread::spawn(move || {
+            let mut buf = [0; 4096];
+            while let Ok(n @ 1..) = stderr_pipe.read(&mut buf) {
+                sink.lock()
+                    .expect("stderr buffer")
+                    .extend_from_slice(&buf[..n]);
+            }
+        });
+        Program {
+            name,
+            child,
+            stdin,
+            lines,
+            seen: Vec::new(),
+            stderr,
+        }
+    }
+
+    /// Starts a server with `args` (add `--port 0` yourself) and waits for its
+    /// `listening on <addr>` line.
+    pub fn server(bin: &str, args: &[&str]) -> (Program, SocketAddr) {
+        let mut program = Program::start(bin, args);
+        let addr = program.listening_addr();
+        (program, addr)
+    }
+
+    /// Waits for the `listening on <addr>` line and returns the address.
+    pub fn listening_addr(&mut self) -> SocketAddr {
+        let line = self.wait_for(|l| l.starts_with("listening on "));
+        let addr = line["listening on ".len()..]
+            .split_whitespace()
+            .next()
+            .unwrap_or("");
+        addr.parse()
+            .unwrap_or_else(|e| panic!("bad address in {line:?}: {e}"))
+    }
+
+    /// The next line on stdout, or `None` after `timeout` or at the end of output.
+    pub fn next_line(&mut self, timeout: Duration) -> Option<String> {
+        match self.lines.recv_timeout(timeout) {
+            Ok(line) => {
+                self.seen.push(line.clone());
+                Some(line)
+            }
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
+        }
+    }
+
+    /// The next line on stdout; fails the test if none comes within [`WAIT`].
+    pub fn line(&mut self) -> String {
+        match self.next_line(WAIT) {
+            Some(line) => line,
+            None => panic!(
+                "{}: no more output within {WAIT:?}\n{}",
+                self.name,
+                self.report()
+            ),
+        }
+    }
+
+    /// Reads stdout until a line matches; fails the test if none does within [`WAIT`].
+    pub fn wait_for(&mut self, matches: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.next_line(left) {
+                Some(line) if matches(&line) => return line,
+                Some(_) => {}
+                None => panic!(
+                    "{}: the expected line did not come within {WAIT:?}\n{}",
+                    self.name,
+                    self.report()
+                ),
+            }
+        }
+    }
+
+    /// Reads stdout until a line contains `text`.
+    pub fn wait_for_text(&mut self, text: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.next_line(left) {
+                Some(line) if line.contains(text) => return line,
+                Some(_) => {}
+                None => panic!(
+                    "{}: no line with {text:?} within {WAIT:?}\n{}",
+                    self.name,
+                    self.report()
+                ),
+            }
+        }
+    }
+
+    /// Writes `text` and a newline to the program's stdin.
+    pub fn send_line(&mut self, text: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin is still open");
+        writeln!(stdin, "{text}")
+            .unwrap_or_else(|e| panic!("{}: cannot write to stdin: {e}", self.name));
+        stdin.flush().ok();
+    }
+
+    /// Closes stdin: the program sees the end of its input.
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// The process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends SIGINT, as Ctrl-C in a terminal does.
+    pub fn interrupt(&self) {
+        let status = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -INT failed");
+    }
+
+    /// Waits for the program to exit; fails the test if it does not within `timeout`.
+    /// Returns the exit status and the rest of its stdout.
+    pub fn wait_exit(&mut self, timeout: Duration) -> (ExitStatus, Vec<String>) {
+        self.close_stdin();
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                let mut rest = Vec::new();
+                // The stdout reader ends when the pipe closes; give it a moment to drain.
+                while let Some(line) = self.next_line(Duration::from_millis(500)) {
+                    rest.push(line);
+                }
+                return (status, rest);
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                panic!(
+                    "{}: still running after {timeout:?}\n{}",
+                    self.name,
+                    self.report()
+                );
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Everything on stderr so far.
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.lock().expect("stderr buffer")).into_owned()
+    }
+
+    /// Every stdout line read so far.
+    pub fn seen(&self) -> &[String] {
+        &self.seen
+    }
+
+    fn report(&self) -> String {
+        format!(
+            "stdout so far:\n  {}\nstderr so far:\n  {}",
+            self.seen.join("\n  "),
+            self.stderr().replace('\n', "\n  ")
+        )
+    }
+}
+
+impl Drop for Program {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs a program to its end with `input` on stdin; fails the test if it runs
+/// longer than `timeout`. Returns exit status, stdout and stderr.
+pub fn run(mut command: Command, input: &[u8], timeout: Duration) -> (ExitStatus, String, String) {
+    command.env("RUST_BACKTRACE", "1");
+    let mut program = Program::spawn(command);
+    if let Some(stdin) = program.stdin.as_mut() {
+        // A program that exits without reading its input is fine.
+        let _ = stdin.write_all(input);
+    }
+    let (status, lines) = program.wait_exit(timeout);
+    let mut stdout = lines.join("\n");
+    if !lines.is_empty() {
+        stdout.push('\n');
+    }
+    (status, stdout, program.stderr())
+}
+
+/// Whether a tool is installed (`python3`, `nc`, `curl`, ...).
+pub fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+/// Asserts the text is one line starting with "error: ", with no panic or backtrace.
+pub fn assert_one_line_error(stderr: &str) {
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "expected one line on stderr, got:\n{stderr}"
+    );
+    assert!(
+        lines[0].starts_with("error: "),
+        "expected 'error: ...', got: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "panic on stderr: {stderr}");
+}
+
+/// The path of another lesson's binary in the same target directory, built
+/// first if needed (`cargo test -p one-lesson` builds only that lesson's binary).
+///
+/// A lesson's own binary comes from `env!("CARGO_BIN_EXE_<name>")`; this is for
+/// the other side, e.g. lesson 1's sender in lesson 2's tests.
+pub fn lesson_bin(name: &str) -> String {
+    let here = std::env::current_exe().expect("current_exe");
+    // target/<profile>/deps/<test binary> -> target/<profile>
+    let profile_dir = here
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("test binary lives in target/<profile>/deps");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut build = Command::new(cargo);
+    build.args(["build", "--quiet", "-p", name, "--bin", name]);
+    if profile_dir.file_name().is_some_and(|p| p == "release") {
+        build.arg("--release");
+    }
+    if let Some(target_dir) = profile_dir.parent() {
+        build.arg("--target-dir").arg(target_dir);
+    }
+    let status = build
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run cargo to build {name}: {e}"));
+    assert!(status.success(), "cargo build -p {name} failed");
+    let bin = profile_dir.join(name);
+    assert!(bin.exists(), "{} was not built", bin.display());
+    bin.to_string_lossy().into_owned()
+}
+
+/// `python3 -c <script> <args...>`: an independent peer written in a seed's style.
+pub fn python(script: &str, args: &[&str]) -> Command {
+    let mut command = Command::new("python3");
+    command.arg("-u").arg("-c").arg(script).args(args);
+    command
+}

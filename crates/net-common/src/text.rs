@@ -1,0 +1,236 @@
+//! Text on the wire: which encoding to use, and turning bytes into text and back.
+//!
+//! The seeds call `data.decode('utf-8')` or `data.decode('gbk')` and crash with
+//! `UnicodeDecodeError` on the first bad byte. Here invalid bytes never stop a
+//! program: they show as U+FFFD (�).
+
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+
+use encoding_rs::{CoderResult, GBK};
+
+/// The `--encoding` choice every lesson shares.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Encoding {
+    /// UTF-8 both ways: Python's `.encode('utf-8')` / `.decode('utf-8')`.
+    Utf8,
+    /// GBK both ways, as Windows tools such as the network debugging assistant send it.
+    Gbk,
+    /// Send UTF-8; decode strict UTF-8 and fall back to GBK when the bytes are not UTF-8.
+    #[default]
+    Auto,
+}
+
+impl Encoding {
+    /// Every accepted name, for help texts and error messages.
+    pub const NAMES: &'static str = "utf8, gbk or auto";
+
+    /// Text to bytes: Python's `msg.encode('utf-8')`. `Auto` sends UTF-8.
+    ///
+    /// GBK cannot hold every character (emoji, for one); encoding_rs writes those
+    /// as HTML numeric references such as `&#128512;`, never an error.
+    pub fn encode<'a>(self, text: &'a str) -> Cow<'a, [u8]> {
+        match self {
+            Encoding::Utf8 | Encoding::Auto => Cow::Borrowed(text.as_bytes()),
+            Encoding::Gbk => GBK.encode(text).0,
+        }
+    }
+
+    /// Bytes to text for one whole message, such as a UDP datagram:
+    /// Python's `data.decode(...)`, but invalid bytes become U+FFFD instead of an exception.
+    pub fn decode(self, bytes: &[u8]) -> Cow<'_, str> {
+        match self {
+            Encoding::Utf8 => String::from_utf8_lossy(bytes),
+            Encoding::Gbk => GBK.decode_without_bom_handling(bytes).0,
+            Encoding::Auto => match std::str::from_utf8(bytes) {
+                Ok(text) => Cow::Borrowed(text),
+                Err(_) => GBK.decode_without_bom_handling(bytes).0,
+            },
+        }
+    }
+
+    /// A decoder for a byte stream (TCP), where one character can be split between two reads.
+    pub fn stream_decoder(self) -> StreamDecoder {
+        StreamDecoder::new(self)
+    }
+}
+
+impl fmt::Display for Encoding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Encoding::Utf8 => "utf8",
+            Encoding::Gbk => "gbk",
+            Encoding::Auto => "auto",
+        })
+    }
+}
+
+impl FromStr for Encoding {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        match name.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
+            "utf8" => Ok(Encoding::Utf8),
+            // GB2312 is a subset of GBK, and Windows calls GBK "cp936".
+            "gbk" | "gb2312" | "cp936" => Ok(Encoding::Gbk),
+            "auto" => Ok(Encoding::Auto),
+            _ => Err(format!(
+                "unknown encoding '{name}' (use {})",
+                Encoding::NAMES
+            )),
+        }
+    }
+}
+
+/// Decodes a byte stream chunk by chunk, keeping a character that a read cut in
+/// two until the rest of it arrives.
+///
+/// Python's `conn.recv(1024).decode('utf-8')` raises when a read ends in the middle
+/// of a character: TCP does not know where characters end, so this happens.
+///
+/// Under `Auto` the stream is read as UTF-8 until the first byte that cannot be
+/// UTF-8; from then on the rest of the stream is read as GBK.
+pub struct StreamDecoder {
+    mode: Mode,
+}
+
+enum Mode {
+    /// Strict UTF-8 so far (used by `Auto` until a byte is not UTF-8).
+    TryUtf8 { pending: Vec<u8> },
+    /// An encoding_rs decoder, which keeps split characters in its own state.
+    Fixed(Box<encoding_rs::Decoder>),
+}
+
+impl fmt::Debug for StreamDecoder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mode = match &self.mode {
+            Mode::TryUtf8 { .. } => "utf8 (auto)",
+            Mode::Fixed(d) => d.encoding().name(),
+        };
+        f.debug_struct("StreamDecoder")
+            .field("mode", &mode)
+            .finish()
+    }
+}
+
+impl StreamDecoder {
+    fn new(encoding: Encoding) -> Self {
+        let mode = match encoding {
+            Encoding::Utf8 => Mode::Fixed(Box::new(
+                encoding_rs::UTF_8.new_decoder_without_bom_handling(),
+            )),
+            Encoding::Gbk => Mode::Fixed(Box::new(GBK.new_decoder_without_bom_handling())),
+            Encoding::Auto => Mode::TryUtf8 {
+                pending: Vec::new(),
+            },
+        };
+        StreamDecoder { mode }
+    }
+
+    /// Decodes the next chunk. Bytes of a character that is not complete yet are kept.
+    pub fn feed(&mut self, chunk: &[u8]) -> String {
+        self.decode(chunk, false)
+    }
+
+    /// Ends the stream: a character still incomplete becomes U+FFFD.
+    pub fn finish(&mut self) -> String {
+        self.decode(&[], true)
+    }
+
+    fn decode(&mut self, chunk: &[u8], last: bool) -> String {
+        if let Mode::TryUtf8 { pending } = &mut self.mode {
+            pending.extend_from_slice(chunk);
+            match std::str::from_utf8(pending) {
+                Ok(text) => {
+                    let text = text.to_owned();
+                    pending.clear();
+                    return text;
+                }
+                // The bytes so far are UTF-8, but the last character is not complete yet:
+                // keep it for the next read, or report it if the stream has ended.
+                Err(e) if e.error_len().is_none() => {
+                    let valid = if last { pending.len() } else { e.valid_up_to() };
+                    let text = String::from_utf8_lossy(&pending[..valid]).into_owned();
+                    pending.drain(..valid);
+                    return text;
+                }
+                // Not UTF-8: read what is pending, and the rest of the stream, as GBK.
+                Err(e) => {
+                    let valid = e.valid_up_to();
+                    let head = String::from_utf8_lossy(&pending[..valid]).into_owned();
+                    let rest = pending.split_off(valid);
+                    self.mode = Mode::Fixed(Box::new(GBK.new_decoder_without_bom_handling()));
+                    return head + &self.decode(&rest, last);
+                }
+            }
+        }
+        let Mode::Fixed(decoder) = &mut self.mode else {
+            unreachable!("TryUtf8 returned above")
+        };
+        let mut out = String::with_capacity(chunk.len() + 4);
+        let mut input = chunk;
+        loop {
+            // Malformed bytes come out as U+FFFD; `read` says how much input was used.
+            let (result, read, _) = decoder.decode_to_string(input, &mut out, last);
+            input = &input[read..];
+            match result {
+                CoderResult::InputEmpty => return out,
+                CoderResult::OutputFull => {
+                    let more = decoder.max_utf8_buffer_length(input.len()).unwrap_or(64);
+                    out.reserve(more.max(16));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_parse_and_print_back() {
+        for e in [Encoding::Utf8, Encoding::Gbk, Encoding::Auto] {
+            assert_eq!(e.to_string().parse::<Encoding>(), Ok(e));
+        }
+        assert_eq!("UTF-8".parse::<Encoding>(), Ok(Encoding::Utf8));
+        assert_eq!("cp936".parse::<Encoding>(), Ok(Encoding::Gbk));
+        let err = "latin1".parse::<Encoding>().unwrap_err();
+        assert_eq!(err, "unknown encoding 'latin1' (use utf8, gbk or auto)");
+    }
+
+    #[test]
+    fn auto_reads_gbk_and_utf8() {
+        let gbk = Encoding::Gbk.encode("你好");
+        assert_eq!(&*gbk, b"\xc4\xe3\xba\xc3");
+        assert_eq!(Encoding::Auto.decode(&gbk), "你好");
+        assert_eq!(Encoding::Auto.decode("你好".as_bytes()), "你好");
+    }
+
+    #[test]
+    fn invalid_bytes_become_replacement_characters() {
+        assert_eq!(Encoding::Utf8.decode(b"a\xffb"), "a\u{fffd}b");
+        assert_eq!(Encoding::Gbk.decode(b"a\xffb"), "a\u{fffd}b");
+    }
+
+    #[test]
+    fn a_character_split_between_reads_is_kept_whole() {
+        let bytes = "中".as_bytes();
+        let mut d = Encoding::Utf8.stream_decoder();
+        assert_eq!(d.feed(&bytes[..1]), "");
+        assert_eq!(d.feed(&bytes[1..]), "中");
+        assert_eq!(d.finish(), "");
+
+        let mut d = Encoding::Auto.stream_decoder();
+        assert_eq!(d.feed(b"\xd6"), "");
+        assert_eq!(d.feed(b"\xd0!"), "中!");
+    }
+
+    #[test]
+    fn an_unfinished_character_at_the_end_is_reported() {
+        let mut d = Encoding::Auto.stream_decoder();
+        assert_eq!(d.feed(b"ok\xe4\xb8"), "ok");
+        assert_eq!(d.finish(), "\u{fffd}");
+    }
+}

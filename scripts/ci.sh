@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Everything CI checks, in order. Run it locally too: scripts/ci.sh
+# It installs what the tests need (as root, with apt-get) when it is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+start=$(date +%s)
+step() { printf '\n==> %s (%ss)\n' "$*" "$(($(date +%s) - start))"; }
+
+step "tools the tests need"
+missing=()
+command -v python3 >/dev/null || missing+=(python3)
+command -v nc >/dev/null || missing+=(netcat-openbsd)
+command -v curl >/dev/null || missing+=(curl)
+command -v ip >/dev/null || missing+=(iproute2)
+if [ "${#missing[@]}" -gt 0 ]; then
+    if [ "$(id -u)" -eq 0 ]; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+        echo "missing ${missing[*]}, and not root to install them" >&2
+        exit 1
+    fi
+fi
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
+
+step "cargo test --workspace"
+cargo test --workspace --quiet
+
+step "ignored tests (python3, nc, curl, root)"
+cargo test --workspace --quiet -- --ignored
+
+step "scripts/tour.sh"
+scripts/tour.sh
+
+step "done"
