@@ -15,6 +15,7 @@ use net_common::cli::ServerArgs;
 use net_common::stop::Stop;
 use net_common::{errors, sockets};
 
+// ANCHOR: args
 /// Binds a UDP port and prints each datagram that arrives, with its sender.
 #[derive(Parser, Debug)]
 #[command(version)]
@@ -31,11 +32,13 @@ struct Args {
           value_parser = clap::value_parser!(u16).range(1..))]
     buffer: u16,
 }
+// ANCHOR_END: args
 
 fn main() -> ExitCode {
     errors::main(run)
 }
 
+// ANCHOR: run
 fn run() -> anyhow::Result<()> {
     let args = Args::parse();
 
@@ -75,3 +78,4 @@ fn run() -> anyhow::Result<()> {
     // 5. udp_socket.close(): dropping the socket closes it.
     Ok(())
 }
+// ANCHOR_END: run

@@ -20,6 +20,7 @@ use clap::Parser;
 use net_common::cli::{ClientArgs, Messages};
 use net_common::{errors, sockets};
 
+// ANCHOR: args
 /// Sends each line of stdin (or each --message) as one UDP datagram; --reply waits for an answer.
 #[derive(Parser, Debug)]
 #[command(version)]
@@ -34,11 +35,13 @@ struct Args {
     #[arg(long)]
     reply: bool,
 }
+// ANCHOR_END: args
 
 fn main() -> ExitCode {
     errors::main(run)
 }
 
+// ANCHOR: run
 fn run() -> anyhow::Result<()> {
     let args = Args::parse();
 
@@ -89,3 +92,4 @@ fn run() -> anyhow::Result<()> {
     // 7. udp_socket.close(): dropping the socket closes it.
     Ok(())
 }
+// ANCHOR_END: run
