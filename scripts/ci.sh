@@ -33,10 +33,16 @@ cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
 step "cargo test --workspace"
 cargo test --workspace --quiet
 
-step "ignored tests (python3, nc, curl, root)"
-cargo test --workspace --quiet -- --ignored
+step "ignored tests (python3, nc, curl, root), except the exercise checks"
+cargo test --workspace --quiet -- --ignored --skip exercise::
 
 step "scripts/tour.sh"
 scripts/tour.sh
+
+step "the book: both languages, includes, transcripts (scripts/check-book.sh)"
+scripts/check-book.sh
+
+step "exercise checks fail unsolved and pass solved (scripts/check-exercises.sh)"
+scripts/check-exercises.sh
 
 step "done"

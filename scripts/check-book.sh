@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Builds the book in both languages and checks that it matches the code:
+#  - every chapter exists in English (docs/en) and Simplified Chinese (docs/zh);
+#  - every lesson crate with exercises has a chapter;
+#  - every {{#include file:anchor}} names a file and an ANCHOR that exist
+#    (mdbook itself is silent about a missing anchor);
+#  - mdbook builds with no warnings, with the pinned version;
+#  - every transcript the book shows is what the programs really print.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+MDBOOK_VERSION=0.4.52
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+if [ "$(mdbook --version 2>/dev/null)" != "mdbook v$MDBOOK_VERSION" ]; then
+    echo "installing mdbook $MDBOOK_VERSION (a few minutes, once)..."
+    cargo install mdbook --locked --version "$MDBOOK_VERSION" --quiet || { echo "cannot install mdbook"; exit 1; }
+fi
+
+echo "== chapters in both languages"
+en=$(cd docs/en/src && find . -name '*.md' | sort)
+zh=$(cd docs/zh/src && find . -name '*.md' | sort)
+if [ "$en" != "$zh" ]; then
+    fail "chapters differ between docs/en/src and docs/zh/src:"
+    diff <(echo "$en") <(echo "$zh") | sed 's/^/  /'
+fi
+for dir in crates/*/; do
+    crate=$(basename "$dir")
+    [ -f "$dir/tests/exercises.rs" ] || continue
+    ls docs/en/src/lessons/*-"$crate".md >/dev/null 2>&1 || fail "lesson $crate has no chapter"
+done
+
+echo "== includes and anchors"
+while IFS= read -r found; do
+    chapter=${found%%:*}
+    target=$(sed -E 's/.*\{\{#include ([^}]*)\}\}.*/\1/' <<<"$found")
+    file=${target%%:*}
+    anchor=""
+    [ "$file" != "$target" ] && anchor=${target#*:}
+    path=$(dirname "$chapter")/$file
+    if [ ! -f "$path" ]; then
+        fail "$chapter includes $file, which does not exist"
+    elif [ -n "$anchor" ] && ! grep -q "ANCHOR: $anchor\$" "$path"; then
+        fail "$chapter includes $file:$anchor, but the file has no 'ANCHOR: $anchor'"
+    fi
+done < <(grep -rHo '{{#include [^}]*}}' docs/en/src docs/zh/src)
+
+echo "== mdbook build"
+for lang in en zh; do
+    log=$(mdbook build "docs/$lang" 2>&1)
+    if grep -Eq '\[(WARN|ERROR)\]' <<<"$log"; then
+        fail "mdbook build docs/$lang has warnings:"
+        grep -E '\[(WARN|ERROR)\]' <<<"$log" | sed 's/^/  /'
+    else
+        echo "docs/$lang: built with no warnings"
+    fi
+done
+
+echo "== transcripts"
+python3 scripts/transcripts.py --check || fail "a transcript in the book differs from the program's output"
+
+if [ "$failures" -gt 0 ]; then
+    echo "book: $failures problem(s)"
+    exit 1
+fi
+echo "book: both languages build, and every include and transcript matches the code"
