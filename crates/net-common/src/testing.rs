@@ -24,6 +24,8 @@ pub struct Program {
     lines: Receiver<String>,
     seen: Vec<String>,
     stderr: Arc<Mutex<Vec<u8>>>,
+    /// Disconnects when the stderr reader has read everything.
+    stderr_done: Receiver<()>,
 }
 
 impl Program {
@@ -69,7 +71,9 @@ impl Program {
         });
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let sink = stderr.clone();
+        let (done, stderr_done) = mpsc::channel::<()>();
         thread::spawn(move || {
+            let _done = done; // dropped when this thread ends
             let mut buf = [0; 4096];
             while let Ok(n @ 1..) = stderr_pipe.read(&mut buf) {
                 sink.lock()
@@ -84,6 +88,7 @@ impl Program {
             lines,
             seen: Vec::new(),
             stderr,
+            stderr_done,
         }
     }
 
@@ -197,6 +202,9 @@ impl Program {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
+                // The readers end when the pipes close; let them finish, so that
+                // `stderr()` and the returned lines hold everything the program wrote.
+                let _ = self.stderr_done.recv_timeout(Duration::from_secs(2));
                 let mut rest = Vec::new();
                 // The stdout reader ends when the pipe closes; give it a moment to drain.
                 while let Some(line) = self.next_line(Duration::from_millis(500)) {

@@ -49,10 +49,10 @@ fn run() -> anyhow::Result<()> {
     let local_addr = udp_socket
         .local_addr()
         .map_err(|e| errors::io("getsockname", e))?;
-    sockets::announce_listening(local_addr);
-
     // Ctrl-C sends us an empty datagram, so the blocked recvfrom returns at once.
+    // Installed before we say we are listening, so an early Ctrl-C is handled too.
     let stop = Stop::for_udp_server(local_addr)?;
+    sockets::announce_listening(local_addr);
 
     let mut recv_data = vec![0u8; usize::from(args.buffer)];
     let mut received = 0;
