@@ -32,6 +32,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let local = serversocket
         .local_addr()
         .map_err(|e| errors::io("getsockname", e))?;
+    // Ctrl-C sends us an empty datagram, so the blocked recvfrom returns at once.
+    // Installed before the first line, so a Ctrl-C right after it is caught too.
+    let stop = Stop::for_udp_server(local)?;
     // print('Bind UDP on 9999...')
     sockets::announce_listening(local);
     if args.drop_rate > 0.0 {
@@ -41,9 +44,6 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             args.drop_rate
         );
     }
-
-    // Ctrl-C sends us an empty datagram, so the blocked recvfrom returns at once.
-    let stop = Stop::for_udp_server(local)?;
     let mut chance = args.seed.map_or_else(Chance::from_clock, Chance::new);
 
     let mut data = [0u8; 1024];

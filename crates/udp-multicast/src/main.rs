@@ -109,6 +109,14 @@ fn run() -> anyhow::Result<()> {
     sockets::set_multicast_loop(&sender, true)
         .map_err(|e| errors::io("setsockopt(IP_MULTICAST_LOOP)", e))?;
 
+    // Lines from stdin and Ctrl-C both arrive here: None means "leave the group".
+    // Ctrl-C is caught from before the first line on.
+    let (lines, next) = mpsc::channel();
+    let ctrl_c = lines.clone();
+    let stop = Stop::on_ctrl_c(move || {
+        let _ = ctrl_c.send(None);
+    })?;
+
     // Printed after the join, so whoever reads it knows this peer hears the group now.
     println!(
         "joined {group} via {} (sending from {me}, TTL {})",
@@ -126,12 +134,6 @@ fn run() -> anyhow::Result<()> {
     let encoding = args.encoding;
     thread::spawn(move || read_socket(&reader, encoding, me));
 
-    // Lines from stdin and Ctrl-C both arrive here: None means "leave the group".
-    let (lines, next) = mpsc::channel();
-    let ctrl_c = lines.clone();
-    let stop = Stop::on_ctrl_c(move || {
-        let _ = ctrl_c.send(None);
-    })?;
     let input = args.input.lines();
     thread::spawn(move || {
         for line in input {
