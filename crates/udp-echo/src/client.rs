@@ -36,7 +36,6 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     //    Python binds it on the first sendto; we bind now, to a port the system picks.
     let server = args.net.addr()?;
     let s = sockets::udp_client(server)?;
-    let tries = args.retries.saturating_add(1);
     let mut earlier: VecDeque<Vec<u8>> = VecDeque::new();
     let (mut answered, mut lost) = (0, 0);
 
@@ -47,39 +46,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             break;
         }
         let data = args.net.encoding.encode(&line).into_owned();
-
-        let mut answer = None;
-        for attempt in 1..=tries {
-            // 3. s.sendto(data, (host, 9999))
-            s.send_to(&data, server)
-                .map_err(|e| errors::io(format!("sendto {server}"), e))?;
-            // 4. print(s.recv(1024).decode('utf-8')), but recv would wait forever
-            //    for an answer that UDP never promised, so wait --timeout at most.
-            answer = wait_for_answer(&s, server, &data, &earlier, args)?;
-            if answer.is_some() {
-                println!(
-                    "answer from {server}: {}{}",
-                    answer.as_deref().unwrap_or_default(),
-                    if attempt > 1 {
-                        format!(" (try {attempt} of {tries})")
-                    } else {
-                        String::new()
-                    }
-                );
-                break;
-            }
-            let waited = args.net.timeout;
-            if attempt < tries {
-                println!(
-                    "no answer within {waited}s (try {attempt} of {tries}), sending {line:?} again"
-                );
-            } else {
-                println!(
-                    "no answer within {waited}s (try {attempt} of {tries}): the answer to {line:?} is lost (is the server running?)"
-                );
-            }
-        }
-        if answer.is_some() {
+        if ask(&s, server, &line, &data, &earlier, args)? {
             answered += 1;
         } else {
             lost += 1;
@@ -94,6 +61,46 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     println!("{answered} answered, {lost} lost");
     // 5. s.close(): dropping the socket closes it.
     Ok(())
+}
+
+/// Sends one message and waits for its answer, up to `--retries` more times, saying
+/// what happens each time. Returns whether an answer came.
+fn ask(
+    s: &UdpSocket,
+    server: SocketAddr,
+    line: &str,
+    data: &[u8],
+    earlier: &VecDeque<Vec<u8>>,
+    args: &Args,
+) -> anyhow::Result<bool> {
+    let tries = args.retries.saturating_add(1);
+    for attempt in 1..=tries {
+        // 3. s.sendto(data, (host, 9999))
+        s.send_to(data, server)
+            .map_err(|e| errors::io(format!("sendto {server}"), e))?;
+        // 4. print(s.recv(1024).decode('utf-8')), but recv would wait forever
+        //    for an answer that UDP never promised, so wait --timeout at most.
+        if let Some(answer) = wait_for_answer(s, server, data, earlier, args)? {
+            let retried = if attempt > 1 {
+                format!(" (try {attempt} of {tries})")
+            } else {
+                String::new()
+            };
+            println!("answer from {server}: {answer}{retried}");
+            return Ok(true);
+        }
+        let waited = args.net.timeout;
+        if attempt < tries {
+            println!(
+                "no answer within {waited}s (try {attempt} of {tries}), sending {line:?} again"
+            );
+        } else {
+            println!(
+                "no answer within {waited}s (try {attempt} of {tries}): the answer to {line:?} is lost (is the server running?)"
+            );
+        }
+    }
+    Ok(false)
 }
 
 /// Waits up to `--timeout` for the server's answer to `data` and returns it decoded,

@@ -16,6 +16,9 @@
 //! sends the datagrams out to its network; scripts/lab.sh builds two simulated
 //! hosts to try that safely (`ip netns exec alice cargo run -p udp-multicast --
 //! --interface 10.99.0.1`).
+//!
+//! Simplification: IPv4 only, as in the seed (an IPv6 group is joined by interface
+//! index, not by address).
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
 use std::process::ExitCode;
