@@ -76,8 +76,15 @@ fn ask(
     let tries = args.retries.saturating_add(1);
     for attempt in 1..=tries {
         // 3. s.sendto(data, (host, 9999))
-        s.send_to(data, server)
-            .map_err(|e| errors::io(format!("sendto {server}"), e))?;
+        if let Err(e) = s.send_to(data, server) {
+            // A line too long for one datagram costs that line, not the rest.
+            println!(
+                "could not send a {}-byte datagram: {}",
+                data.len(),
+                errors::plain(&e)
+            );
+            return Ok(false);
+        }
         // 4. print(s.recv(1024).decode('utf-8')), but recv would wait forever
         //    for an answer that UDP never promised, so wait --timeout at most.
         if let Some(answer) = wait_for_answer(s, server, data, earlier, args)? {

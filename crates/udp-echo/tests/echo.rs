@@ -217,6 +217,20 @@ fn a_late_answer_to_an_earlier_message_is_not_taken_for_the_current_one() {
 }
 
 #[test]
+fn a_line_too_long_for_one_datagram_costs_only_that_line() {
+    let (_server, addr) = server(&[]);
+    let input = format!("{}\nshort\n", "x".repeat(70_000));
+    let (status, stdout, stderr) = run(client(addr, &["-r", "0"]), input.as_bytes(), WAIT);
+    assert!(status.success(), "{stderr}");
+    assert_eq!(
+        stdout,
+        format!(
+            "could not send a 70000-byte datagram: message too long\nanswer from {addr}: Hello, short!\n1 answered, 1 lost\n"
+        )
+    );
+}
+
+#[test]
 fn ctrl_c_stops_the_server_within_a_second() {
     let (mut server, _) = server(&[]);
     server.interrupt();
