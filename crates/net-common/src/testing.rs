@@ -176,6 +176,16 @@ impl Program {
         stdin.flush().ok();
     }
 
+    /// Writes `bytes` to the program's stdin in one `write` call. `send_line` may
+    /// write a line and its newline separately, and a tool such as `nc -u` turns
+    /// each read of its stdin into one datagram; this keeps a line one datagram.
+    pub fn send_bytes(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin is still open");
+        stdin
+            .write_all(bytes)
+            .unwrap_or_else(|e| panic!("{}: cannot write to stdin: {e}", self.name));
+    }
+
     /// Closes stdin: the program sees the end of its input.
     pub fn close_stdin(&mut self) {
         self.stdin = None;
