@@ -1,0 +1,499 @@
+//! http-fetch's real binary against a raw-socket server inside the test, which
+//! answers one connection with canned bytes: every edge case the lesson handles.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::os::unix::fs::FileTypeExt;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use common::{fetch_in, names, pattern, scratch};
+use net_common::testing::{WAIT, assert_one_line_error};
+
+/// How the canned server writes its answer.
+#[derive(Clone, Copy)]
+enum Pace {
+    /// One write for everything.
+    AtOnce,
+    /// One write per byte, with Nagle off, so the client sees many tiny reads.
+    ByteByByte,
+}
+
+/// The canned server's thread: it returns the request it read and its listener.
+type Served = JoinHandle<(Vec<u8>, TcpListener)>;
+
+/// Serves one connection on 127.0.0.1: reads the request head, writes `answer`,
+/// closes. The handle returns the request bytes and the listener (to check that
+/// nobody connected again).
+fn serve(answer: Vec<u8>, pace: Pace) -> (SocketAddr, Served) {
+    serve_on("127.0.0.1:0", answer, pace).unwrap()
+}
+
+fn serve_on(bind: &str, answer: Vec<u8>, pace: Pace) -> std::io::Result<(SocketAddr, Served)> {
+    let listener = TcpListener::bind(bind)?;
+    let addr = listener.local_addr()?;
+    let handle = thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        conn.set_read_timeout(Some(WAIT)).unwrap();
+        conn.set_write_timeout(Some(WAIT)).unwrap();
+        let mut request = Vec::new();
+        let mut byte = [0; 1];
+        while !request.ends_with(b"\r\n\r\n") && request.len() < 65536 {
+            match conn.read(&mut byte) {
+                Ok(1) => request.push(byte[0]),
+                _ => break,
+            }
+        }
+        // The client may stop reading early (a head over the limit): ignore write errors.
+        match pace {
+            Pace::AtOnce => {
+                let _ = conn.write_all(&answer);
+            }
+            Pace::ByteByByte => {
+                conn.set_nodelay(true).unwrap();
+                for b in &answer {
+                    if conn.write_all(&[*b]).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        (request, listener)
+    });
+    Ok((addr, handle))
+}
+
+fn url(addr: SocketAddr, path: &str) -> String {
+    format!("http://{addr}{path}")
+}
+
+fn ok_head(extra: &str) -> String {
+    format!("HTTP/1.1 200 OK\r\nServer: canned\r\n{extra}\r\n")
+}
+
+#[test]
+fn the_request_is_written_byte_for_byte_with_crlf() {
+    let dir = scratch("request");
+    let (addr, server) = serve(ok_head("Content-Length: 0\r\n").into_bytes(), Pace::AtOnce);
+    let (status, stdout, stderr) =
+        fetch_in(&dir, &[&url(addr, "/a b/x.txt?q=1#frag"), "--show-request"]);
+    assert!(status.success(), "{stderr}");
+    let (request, _) = server.join().unwrap();
+    let version = env!("CARGO_PKG_VERSION");
+    let expected = format!(
+        "GET /a%20b/x.txt?q=1 HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: http-fetch/{version} (socket lesson 8)\r\nConnection: close\r\n\r\n"
+    );
+    assert_eq!(String::from_utf8_lossy(&request), expected);
+    assert!(
+        stdout.starts_with(&format!(
+            "> GET /a%20b/x.txt?q=1 HTTP/1.1\\r\\n\n> Host: {addr}\\r\\n\n"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("> Connection: close\\r\\n\n> \\r\\n\nHTTP/1.1 200 OK\n"),
+        "{stdout}"
+    );
+    assert_eq!(std::fs::read(dir.join("x.txt")).unwrap(), b"");
+}
+
+#[test]
+fn a_content_length_body_is_saved_under_the_last_path_segment() {
+    let dir = scratch("content-length");
+    let body = pattern(200_000);
+    let mut answer = ok_head(&format!("Content-Length: {}\r\n", body.len())).into_bytes();
+    answer.extend_from_slice(&body);
+    // Bytes after the declared length are not part of the body.
+    answer.extend_from_slice(b"EXTRA");
+    let (addr, server) = serve(answer, Pace::AtOnce);
+    let (status, stdout, stderr) = fetch_in(&dir, &[&url(addr, "/files/data.bin")]);
+    assert!(status.success(), "{stderr}");
+    server.join().unwrap();
+    assert_eq!(
+        stdout,
+        "HTTP/1.1 200 OK\nServer: canned\nContent-Length: 200000\nsaved 200000 bytes to data.bin\n"
+    );
+    assert_eq!(std::fs::read(dir.join("data.bin")).unwrap(), body);
+    assert_eq!(names(&dir), ["data.bin"], "no .part is left behind");
+}
+
+#[test]
+fn a_chunked_body_with_extensions_and_trailers_is_decoded() {
+    let dir = scratch("chunked");
+    let answer = format!(
+        "{}4\r\nWiki\r\n7;lang=en;q=\"x y\"\r\npedia i\r\nB ; note\r\nn \r\nchunks.\r\n0;last\r\nExpires: never\r\nDigest: sha-256=abc\r\n\r\n",
+        ok_head("Transfer-Encoding: chunked\r\n")
+    );
+    let (addr, server) = serve(answer.into_bytes(), Pace::AtOnce);
+    let (status, stdout, stderr) = fetch_in(&dir, &[&url(addr, "/"), "-o", "wiki.txt"]);
+    assert!(status.success(), "{stderr}");
+    server.join().unwrap();
+    assert_eq!(
+        std::fs::read(dir.join("wiki.txt")).unwrap(),
+        b"Wikipedia in \r\nchunks."
+    );
+    assert!(
+        stdout.ends_with(
+            "trailer: Expires: never\ntrailer: Digest: sha-256=abc\nsaved 22 bytes to wiki.txt\n"
+        ),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn without_content_length_the_body_ends_when_the_server_closes() {
+    let dir = scratch("until-close");
+    let body = pattern(100_000);
+    let mut answer = b"HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n".to_vec();
+    answer.extend_from_slice(&body);
+    let (addr, server) = serve(answer, Pace::AtOnce);
+    let (status, stdout, stderr) = fetch_in(&dir, &[&url(addr, "/")]);
+    assert!(status.success(), "{stderr}");
+    server.join().unwrap();
+    assert_eq!(std::fs::read(dir.join("index.html")).unwrap(), body);
+    assert!(stdout.starts_with("HTTP/1.0 200 OK\n"), "{stdout}");
+}
+
+#[test]
+fn a_body_cut_short_is_an_error_and_stays_a_part_file() {
+    let dir = scratch("short");
+    let (addr, server) = serve(
+        format!("{}0123456789", ok_head("Content-Length: 100\r\n")).into_bytes(),
+        Pace::AtOnce,
+    );
+    let (status, _, stderr) = fetch_in(&dir, &[&url(addr, "/big.bin")]);
+    server.join().unwrap();
+    assert_eq!(status.code(), Some(1));
+    assert_one_line_error(&stderr);
+    assert!(
+        stderr.contains("the server closed the connection after 10 of 100 body bytes (what arrived is kept in big.bin.part)"),
+        "{stderr}"
+    );
+    assert_eq!(names(&dir), ["big.bin.part"]);
+    assert_eq!(
+        std::fs::read(dir.join("big.bin.part")).unwrap(),
+        b"0123456789"
+    );
+
+    // The same for a chunked body that stops before its last chunk.
+    let (addr, server) = serve(
+        format!(
+            "{}5\r\nhello\r\n5\r\nwor",
+            ok_head("Transfer-Encoding: chunked\r\n")
+        )
+        .into_bytes(),
+        Pace::AtOnce,
+    );
+    let (status, _, stderr) = fetch_in(&dir, &[&url(addr, "/"), "-o", "chunks.txt"]);
+    server.join().unwrap();
+    assert_eq!(status.code(), Some(1));
+    assert_one_line_error(&stderr);
+    assert!(
+        stderr.contains("before the last chunk (8 body bytes received)"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(dir.join("chunks.txt.part")).unwrap(),
+        b"hellowor"
+    );
+    assert!(!dir.join("chunks.txt").exists());
+}
+
+#[test]
+fn a_head_over_64_kib_is_refused() {
+    let dir = scratch("big-head");
+    let answer = ok_head(&format!(
+        "X-Padding: {}\r\nContent-Length: 2\r\n",
+        "p".repeat(70_000)
+    )) + "hi";
+    let (addr, server) = serve(answer.into_bytes(), Pace::AtOnce);
+    let (status, stdout, stderr) = fetch_in(&dir, &[&url(addr, "/")]);
+    server.join().unwrap();
+    assert_eq!(status.code(), Some(1));
+    assert_one_line_error(&stderr);
+    assert_eq!(stderr, "error: the response head is larger than 64 KiB\n");
+    assert_eq!(stdout, "");
+    assert!(names(&dir).is_empty());
+}
+
+#[test]
+fn a_server_that_sends_one_byte_at_a_time_is_read_whole() {
+    let dir = scratch("byte-by-byte");
+    let answer = format!(
+        "{}3;x=y\r\n你\r\n5\r\n好!\n\r\n0\r\nX-Checked: yes\r\n\r\n",
+        ok_head("Transfer-Encoding: chunked\r\nContent-Type: text/plain; charset=utf-8\r\n")
+    );
+    let (addr, server) = serve(answer.into_bytes(), Pace::ByteByByte);
+    let (status, stdout, stderr) = fetch_in(&dir, &[&url(addr, "/slow.txt")]);
+    assert!(status.success(), "{stderr}");
+    server.join().unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.join("slow.txt")).unwrap(),
+        "你好!\n"
+    );
+    assert!(
+        stdout.contains("Content-Type: text/plain; charset=utf-8\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("trailer: X-Checked: yes\n"), "{stdout}");
+}
+
+#[test]
+fn print_decodes_a_gbk_page_with_the_charset_from_content_type() {
+    let dir = scratch("gbk");
+    // "<p>你好，世界</p>" in GBK.
+    let body = b"<p>\xc4\xe3\xba\xc3\xa3\xac\xca\xc0\xbd\xe7</p>";
+    let mut answer = ok_head(&format!(
+        "Content-Type: text/html; charset=GBK\r\nContent-Length: {}\r\n",
+        body.len()
+    ))
+    .into_bytes();
+    answer.extend_from_slice(body);
+    let (addr, server) = serve(answer, Pace::ByteByByte);
+    // --encoding utf8 would garble it: the charset must win.
+    let (status, stdout, stderr) =
+        fetch_in(&dir, &[&url(addr, "/gbk.html"), "--print", "-e", "utf8"]);
+    assert!(status.success(), "{stderr}");
+    server.join().unwrap();
+    assert!(
+        stdout.ends_with("Content-Length: 17\n\n<p>你好，世界</p>\n"),
+        "{stdout}"
+    );
+    assert!(names(&dir).is_empty(), "--print saves nothing");
+}
+
+#[test]
+fn a_301_is_reported_with_its_location_and_not_followed() {
+    let dir = scratch("redirect");
+    let (addr, server) = serve(
+        b"HTTP/1.1 301 Moved Permanently\r\nLocation: /new/place.html\r\nContent-Length: 9\r\n\r\nmoved on!".to_vec(),
+        Pace::AtOnce,
+    );
+    let (status, stdout, stderr) = fetch_in(&dir, &[&url(addr, "/old.html")]);
+    let (_, listener) = server.join().unwrap();
+    assert_eq!(status.code(), Some(3), "a redirect exits 3: {stderr}");
+    assert_eq!(
+        stdout,
+        format!(
+            "HTTP/1.1 301 Moved Permanently\nLocation: /new/place.html\nContent-Length: 9\nredirect to http://{addr}/new/place.html (not followed: fetch that URL to go there)\n"
+        )
+    );
+    assert_eq!(stderr, "");
+    assert!(names(&dir).is_empty());
+    listener.set_nonblocking(true).unwrap();
+    let again = listener.accept().map(|_| ()).map_err(|e| e.kind());
+    assert_eq!(
+        again,
+        Err(ErrorKind::WouldBlock),
+        "the redirect was followed"
+    );
+}
+
+#[test]
+fn names_from_hostile_urls_stay_in_the_current_directory() {
+    let outer = scratch("hostile");
+    for (path, expected) in [
+        ("/../../etc/passwd", "passwd"),
+        ("/%2e%2e", "index.html"),
+        ("/%2e%2e/%2e%2e/", "index.html"),
+        ("/%2e%2e%2f%2e%2e%2fhostile-probe", "_.._hostile-probe"),
+        ("/dir//", "index.html"),
+        ("/.profile", "profile"),
+        ("/%00%0d%0a", "___"),
+    ] {
+        let inner = outer.join("cwd");
+        std::fs::create_dir(&inner).unwrap();
+        let (addr, server) = serve(
+            format!("{}safe", ok_head("Content-Length: 4\r\n")).into_bytes(),
+            Pace::AtOnce,
+        );
+        let (status, _, stderr) = fetch_in(&inner, &[&url(addr, path)]);
+        server.join().unwrap();
+        assert!(status.success(), "{path}: {stderr}");
+        assert_eq!(
+            names(&outer),
+            ["cwd"],
+            "{path} wrote outside the current directory"
+        );
+        assert_eq!(names(&inner), [expected], "{path}");
+        assert_eq!(std::fs::read(inner.join(expected)).unwrap(), b"safe");
+        std::fs::remove_dir_all(&inner).unwrap();
+    }
+    assert!(!std::path::Path::new("/etc/hostile-probe").exists());
+}
+
+#[test]
+fn dash_sends_the_body_to_stdout_and_the_head_to_stderr() {
+    let dir = scratch("stdout");
+    let (addr, server) = serve(
+        format!("{}line one\nline two\n", ok_head("Content-Length: 18\r\n")).into_bytes(),
+        Pace::AtOnce,
+    );
+    let (status, stdout, stderr) = fetch_in(&dir, &[&url(addr, "/x.txt"), "-o", "-"]);
+    assert!(status.success(), "{stderr}");
+    server.join().unwrap();
+    assert_eq!(stdout, "line one\nline two\n");
+    assert!(stderr.starts_with("HTTP/1.1 200 OK\n"), "{stderr}");
+    assert!(names(&dir).is_empty());
+}
+
+#[test]
+fn a_device_or_a_pipe_is_written_directly_without_a_part_file() {
+    let dir = scratch("devices");
+    let body = pattern(300_000);
+    let answer = || {
+        let mut answer = ok_head(&format!("Content-Length: {}\r\n", body.len())).into_bytes();
+        answer.extend_from_slice(&body);
+        answer
+    };
+    let (addr, server) = serve(answer(), Pace::AtOnce);
+    let (status, stdout, stderr) = fetch_in(&dir, &[&url(addr, "/"), "-o", "/dev/null"]);
+    assert!(status.success(), "{stderr}");
+    server.join().unwrap();
+    assert!(
+        stdout.ends_with("wrote 300000 bytes to /dev/null\n"),
+        "{stdout}"
+    );
+    assert!(
+        std::fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+    assert!(!std::path::Path::new("/dev/null.part").exists());
+
+    let fifo = dir.join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    let (addr, server) = serve(answer(), Pace::AtOnce);
+    let (status, _, stderr) = fetch_in(&dir, &[&url(addr, "/"), "-o", "pipe"]);
+    assert!(status.success(), "{stderr}");
+    server.join().unwrap();
+    assert_eq!(reader.join().unwrap(), body);
+    assert_eq!(names(&dir), ["pipe"]);
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+}
+
+#[test]
+fn an_error_status_saves_nothing() {
+    let dir = scratch("404");
+    let (addr, server) = serve(
+        b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot here!".to_vec(),
+        Pace::AtOnce,
+    );
+    let (status, stdout, stderr) = fetch_in(&dir, &[&url(addr, "/gone.txt")]);
+    server.join().unwrap();
+    assert_eq!(status.code(), Some(1));
+    assert_eq!(
+        stderr,
+        "error: the server answered 404 Not Found; nothing saved\n"
+    );
+    assert!(stdout.starts_with("HTTP/1.1 404 Not Found\n"), "{stdout}");
+    assert!(names(&dir).is_empty());
+}
+
+#[test]
+fn an_interim_103_is_shown_and_the_real_answer_follows() {
+    let dir = scratch("103");
+    let (addr, server) = serve(
+        format!(
+            "HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n{}ok\n",
+            ok_head("Content-Length: 3\r\n")
+        )
+        .into_bytes(),
+        Pace::AtOnce,
+    );
+    let (status, stdout, stderr) = fetch_in(&dir, &[&url(addr, "/"), "-o", "-"]);
+    server.join().unwrap();
+    assert!(status.success(), "{stderr}");
+    assert_eq!(stdout, "ok\n");
+    assert!(
+        stderr.starts_with("HTTP/1.1 103 Early Hints\nLink: </s.css>\nHTTP/1.1 200 OK\n"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_silent_server_times_out() {
+    let dir = scratch("silent");
+    // Listening but never accepting: the connection is made, no answer ever comes.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let started = Instant::now();
+    let (status, _, stderr) = fetch_in(&dir, &[&url(addr, "/"), "--timeout", "0.5"]);
+    assert!(!status.success());
+    assert_one_line_error(&stderr);
+    assert!(
+        stderr.contains("the server sent nothing for 0.5s (see --timeout)"),
+        "{stderr}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    drop(listener);
+}
+
+#[test]
+fn bad_urls_and_refused_connections_are_one_line_errors() {
+    let dir = scratch("bad");
+    let free = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    for (args, expected) in [
+        (
+            vec!["https://127.0.0.1/"],
+            "error: https:// needs TLS, which is outside this lesson",
+        ),
+        (
+            vec!["ftp://127.0.0.1/"],
+            "error: 'ftp://' URLs are not supported",
+        ),
+        (
+            vec!["http://127.0.0.1:http/"],
+            "error: 'http' is not a port number",
+        ),
+        (
+            vec!["http://no-such-host.invalid/"],
+            "error: unknown host 'no-such-host.invalid'",
+        ),
+        (vec![&url(free, "/")], "error: could not connect to"),
+    ] {
+        let (status, _, stderr) = fetch_in(&dir, &args);
+        assert_eq!(status.code(), Some(1), "{args:?}");
+        assert_one_line_error(&stderr);
+        assert!(stderr.starts_with(expected), "{args:?}: {stderr}");
+    }
+    let (status, _, stderr) = fetch_in(&dir, &["http://127.0.0.1/", "--print", "-o", "x"]);
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(names(&dir).is_empty());
+}
+
+#[test]
+fn an_ipv6_literal_url_works() {
+    let dir = scratch("ipv6");
+    let Ok((addr, server)) = serve_on(
+        "[::1]:0",
+        format!("{}v6", ok_head("Content-Length: 2\r\n")).into_bytes(),
+        Pace::AtOnce,
+    ) else {
+        eprintln!("skipped: this machine has no ::1");
+        return;
+    };
+    let (status, _, stderr) = fetch_in(&dir, &[&format!("http://[::1]:{}/six", addr.port())]);
+    assert!(status.success(), "{stderr}");
+    let (request, _) = server.join().unwrap();
+    assert!(
+        String::from_utf8_lossy(&request).contains(&format!("\r\nHost: [::1]:{}\r\n", addr.port()))
+    );
+    assert_eq!(std::fs::read(dir.join("six")).unwrap(), b"v6");
+}
