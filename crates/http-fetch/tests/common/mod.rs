@@ -10,12 +10,28 @@ use net_common::testing::{WAIT, run};
 
 pub const FETCH: &str = env!("CARGO_BIN_EXE_http-fetch");
 
-/// A fresh, empty directory for one test, under the system's temp directory.
-pub fn scratch(name: &str) -> PathBuf {
+/// A fresh, empty directory for one test, under the system's temp directory,
+/// removed when the test ends.
+pub struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn scratch(name: &str) -> Scratch {
     let dir = std::env::temp_dir().join(format!("http-fetch-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    Scratch(dir)
 }
 
 /// Runs `http-fetch ARGS` with `dir` as its current directory.
