@@ -172,7 +172,7 @@ http {{
         .arg(dir.join("error.log"))
         .arg("-c")
         .arg(&conf);
-    let mut server = Nginx(Program::spawn(command));
+    let server = Nginx(Program::spawn(command));
     // nginx prints nothing when it is ready: try to connect until it answers.
     let deadline = Instant::now() + WAIT;
     while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
