@@ -194,7 +194,11 @@ fn run() -> anyhow::Result<bool> {
             eprintln!("note: {note}");
         }
         writeln!(info).context("stdout")?;
-        Output::Text(decoder, io::stdout())
+        Output::Text {
+            decoder,
+            out: io::stdout(),
+            ends_line: true,
+        }
     } else {
         let path = args.output.unwrap_or_else(|| url.file_name().into());
         Output::to_path(&path)?

@@ -32,7 +32,12 @@ pub enum Output {
     /// `-o -`: the raw body on stdout.
     Stdout(io::Stdout),
     /// `--print`: the body decoded to text on stdout.
-    Text(TextDecoder, io::Stdout),
+    Text {
+        decoder: TextDecoder,
+        out: io::Stdout,
+        /// Whether the text so far ends a line, so the end adds a newline only when needed.
+        ends_line: bool,
+    },
 }
 
 impl Output {
@@ -97,8 +102,20 @@ impl Output {
                 out.flush().context("cannot write to stdout")?;
                 Ok(None)
             }
-            Output::Text(mut decoder, mut out) => {
-                writeln!(out, "{}", decoder.decode(&[], true)).context("cannot write to stdout")?;
+            Output::Text {
+                mut decoder,
+                mut out,
+                ends_line,
+            } => {
+                let rest = decoder.decode(&[], true);
+                let newline = if (rest.is_empty() && ends_line) || rest.ends_with('\n') {
+                    ""
+                } else {
+                    "\n"
+                };
+                write!(out, "{rest}{newline}")
+                    .and_then(|()| out.flush())
+                    .context("cannot write to stdout")?;
                 Ok(None)
             }
         }
@@ -122,8 +139,16 @@ impl Write for Output {
                 Ok(n)
             }
             Output::Stdout(out) => out.write(bytes),
-            Output::Text(decoder, out) => {
-                out.write_all(decoder.decode(bytes, false).as_bytes())?;
+            Output::Text {
+                decoder,
+                out,
+                ends_line,
+            } => {
+                let text = decoder.decode(bytes, false);
+                if !text.is_empty() {
+                    *ends_line = text.ends_with('\n');
+                }
+                out.write_all(text.as_bytes())?;
                 Ok(bytes.len())
             }
         }
@@ -132,7 +157,7 @@ impl Write for Output {
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Output::Part { file, .. } | Output::Direct { file, .. } => file.flush(),
-            Output::Stdout(out) | Output::Text(_, out) => out.flush(),
+            Output::Stdout(out) | Output::Text { out, .. } => out.flush(),
         }
     }
 }
