@@ -8,6 +8,8 @@ mod common;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::os::unix::fs::FileTypeExt;
+use std::path::Path;
+use std::process::ExitStatus;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -72,33 +74,73 @@ fn url(addr: SocketAddr, path: &str) -> String {
     format!("http://{addr}{path}")
 }
 
+/// A 200 head with the `extra` header lines (each ending in CRLF).
 fn ok_head(extra: &str) -> String {
     format!("HTTP/1.1 200 OK\r\nServer: canned\r\n{extra}\r\n")
+}
+
+/// A 200 answer with a Content-Length body.
+fn ok_with_body(extra: &str, body: &[u8]) -> Vec<u8> {
+    let head = ok_head(&format!("{extra}Content-Length: {}\r\n", body.len()));
+    [head.as_bytes(), body].concat()
+}
+
+/// What one fetch from the canned server gave.
+struct Exchange {
+    addr: SocketAddr,
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+    /// The request bytes the server received.
+    request: Vec<u8>,
+    /// The server's listener, to check that nobody connected again.
+    listener: TcpListener,
+}
+
+/// Serves `answer` once and runs `http-fetch http://ADDR{path} ARGS...` in `dir`.
+fn exchange(
+    dir: &Path,
+    answer: impl Into<Vec<u8>>,
+    pace: Pace,
+    path: &str,
+    args: &[&str],
+) -> Exchange {
+    let (addr, server) = serve(answer.into(), pace);
+    let mut all = vec![url(addr, path)];
+    all.extend(args.iter().map(|a| a.to_string()));
+    let all: Vec<&str> = all.iter().map(String::as_str).collect();
+    let (status, stdout, stderr) = fetch_in(dir, &all);
+    let (request, listener) = server.join().unwrap();
+    Exchange {
+        addr,
+        status,
+        stdout,
+        stderr,
+        request,
+        listener,
+    }
 }
 
 #[test]
 fn the_request_is_written_byte_for_byte_with_crlf() {
     let dir = scratch("request");
-    let (addr, server) = serve(ok_head("Content-Length: 0\r\n").into_bytes(), Pace::AtOnce);
-    let (status, stdout, stderr) =
-        fetch_in(&dir, &[&url(addr, "/a b/x.txt?q=1#frag"), "--show-request"]);
-    assert!(status.success(), "{stderr}");
-    let (request, _) = server.join().unwrap();
-    let version = env!("CARGO_PKG_VERSION");
+    let x = exchange(
+        &dir,
+        ok_with_body("", b""),
+        Pace::AtOnce,
+        "/a b/x.txt?q=1#frag",
+        &["--show-request"],
+    );
+    assert!(x.status.success(), "{}", x.stderr);
+    let (addr, version) = (x.addr, env!("CARGO_PKG_VERSION"));
     let expected = format!(
         "GET /a%20b/x.txt?q=1 HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: http-fetch/{version} (socket lesson 8)\r\nConnection: close\r\n\r\n"
     );
-    assert_eq!(String::from_utf8_lossy(&request), expected);
-    assert!(
-        stdout.starts_with(&format!(
-            "> GET /a%20b/x.txt?q=1 HTTP/1.1\\r\\n\n> Host: {addr}\\r\\n\n"
-        )),
-        "{stdout}"
+    assert_eq!(String::from_utf8_lossy(&x.request), expected);
+    let shown = format!(
+        "> GET /a%20b/x.txt?q=1 HTTP/1.1\\r\\n\n> Host: {addr}\\r\\n\n> User-Agent: http-fetch/{version} (socket lesson 8)\\r\\n\n> Connection: close\\r\\n\n> \\r\\n\nHTTP/1.1 200 OK\n"
     );
-    assert!(
-        stdout.contains("> Connection: close\\r\\n\n> \\r\\n\nHTTP/1.1 200 OK\n"),
-        "{stdout}"
-    );
+    assert!(x.stdout.starts_with(&shown), "{}", x.stdout);
     assert_eq!(std::fs::read(dir.join("x.txt")).unwrap(), b"");
 }
 
@@ -106,16 +148,12 @@ fn the_request_is_written_byte_for_byte_with_crlf() {
 fn a_content_length_body_is_saved_under_the_last_path_segment() {
     let dir = scratch("content-length");
     let body = pattern(200_000);
-    let mut answer = ok_head(&format!("Content-Length: {}\r\n", body.len())).into_bytes();
-    answer.extend_from_slice(&body);
     // Bytes after the declared length are not part of the body.
-    answer.extend_from_slice(b"EXTRA");
-    let (addr, server) = serve(answer, Pace::AtOnce);
-    let (status, stdout, stderr) = fetch_in(&dir, &[&url(addr, "/files/data.bin")]);
-    assert!(status.success(), "{stderr}");
-    server.join().unwrap();
+    let answer = [ok_with_body("", &body), b"EXTRA".to_vec()].concat();
+    let x = exchange(&dir, answer, Pace::AtOnce, "/files/data.bin", &[]);
+    assert!(x.status.success(), "{}", x.stderr);
     assert_eq!(
-        stdout,
+        x.stdout,
         "HTTP/1.1 200 OK\nServer: canned\nContent-Length: 200000\nsaved 200000 bytes to data.bin\n"
     );
     assert_eq!(std::fs::read(dir.join("data.bin")).unwrap(), body);
@@ -125,23 +163,21 @@ fn a_content_length_body_is_saved_under_the_last_path_segment() {
 #[test]
 fn a_chunked_body_with_extensions_and_trailers_is_decoded() {
     let dir = scratch("chunked");
-    let answer = format!(
-        "{}4\r\nWiki\r\n7;lang=en;q=\"x y\"\r\npedia i\r\nB ; note\r\nn \r\nchunks.\r\n0;last\r\nExpires: never\r\nDigest: sha-256=abc\r\n\r\n",
-        ok_head("Transfer-Encoding: chunked\r\n")
-    );
-    let (addr, server) = serve(answer.into_bytes(), Pace::AtOnce);
-    let (status, stdout, stderr) = fetch_in(&dir, &[&url(addr, "/"), "-o", "wiki.txt"]);
-    assert!(status.success(), "{stderr}");
-    server.join().unwrap();
+    let answer = ok_head("Transfer-Encoding: chunked\r\n")
+        + "4\r\nWiki\r\n7;lang=en;q=\"x y\"\r\npedia i\r\nB ; note\r\nn \r\nchunks.\r\n"
+        + "0;last\r\nExpires: never\r\nDigest: sha-256=abc\r\n\r\n";
+    let x = exchange(&dir, answer, Pace::AtOnce, "/", &["-o", "wiki.txt"]);
+    assert!(x.status.success(), "{}", x.stderr);
     assert_eq!(
         std::fs::read(dir.join("wiki.txt")).unwrap(),
         b"Wikipedia in \r\nchunks."
     );
     assert!(
-        stdout.ends_with(
+        x.stdout.ends_with(
             "trailer: Expires: never\ntrailer: Digest: sha-256=abc\nsaved 22 bytes to wiki.txt\n"
         ),
-        "{stdout}"
+        "{}",
+        x.stdout
     );
 }
 
@@ -149,30 +185,28 @@ fn a_chunked_body_with_extensions_and_trailers_is_decoded() {
 fn without_content_length_the_body_ends_when_the_server_closes() {
     let dir = scratch("until-close");
     let body = pattern(100_000);
-    let mut answer = b"HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n".to_vec();
-    answer.extend_from_slice(&body);
-    let (addr, server) = serve(answer, Pace::AtOnce);
-    let (status, stdout, stderr) = fetch_in(&dir, &[&url(addr, "/")]);
-    assert!(status.success(), "{stderr}");
-    server.join().unwrap();
+    let answer = [
+        &b"HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n"[..],
+        &body,
+    ]
+    .concat();
+    let x = exchange(&dir, answer, Pace::AtOnce, "/", &[]);
+    assert!(x.status.success(), "{}", x.stderr);
     assert_eq!(std::fs::read(dir.join("index.html")).unwrap(), body);
-    assert!(stdout.starts_with("HTTP/1.0 200 OK\n"), "{stdout}");
+    assert!(x.stdout.starts_with("HTTP/1.0 200 OK\n"), "{}", x.stdout);
 }
 
 #[test]
 fn a_body_cut_short_is_an_error_and_stays_a_part_file() {
     let dir = scratch("short");
-    let (addr, server) = serve(
-        format!("{}0123456789", ok_head("Content-Length: 100\r\n")).into_bytes(),
-        Pace::AtOnce,
-    );
-    let (status, _, stderr) = fetch_in(&dir, &[&url(addr, "/big.bin")]);
-    server.join().unwrap();
-    assert_eq!(status.code(), Some(1));
-    assert_one_line_error(&stderr);
+    let answer = ok_head("Content-Length: 100\r\n") + "0123456789";
+    let x = exchange(&dir, answer, Pace::AtOnce, "/big.bin", &[]);
+    assert_eq!(x.status.code(), Some(1));
+    assert_one_line_error(&x.stderr);
     assert!(
-        stderr.contains("the server closed the connection after 10 of 100 body bytes (what arrived is kept in big.bin.part)"),
-        "{stderr}"
+        x.stderr.contains("the server closed the connection after 10 of 100 body bytes (what arrived is kept in big.bin.part)"),
+        "{}",
+        x.stderr
     );
     assert_eq!(names(&dir), ["big.bin.part"]);
     assert_eq!(
@@ -181,21 +215,15 @@ fn a_body_cut_short_is_an_error_and_stays_a_part_file() {
     );
 
     // The same for a chunked body that stops before its last chunk.
-    let (addr, server) = serve(
-        format!(
-            "{}5\r\nhello\r\n5\r\nwor",
-            ok_head("Transfer-Encoding: chunked\r\n")
-        )
-        .into_bytes(),
-        Pace::AtOnce,
-    );
-    let (status, _, stderr) = fetch_in(&dir, &[&url(addr, "/"), "-o", "chunks.txt"]);
-    server.join().unwrap();
-    assert_eq!(status.code(), Some(1));
-    assert_one_line_error(&stderr);
+    let answer = ok_head("Transfer-Encoding: chunked\r\n") + "5\r\nhello\r\n5\r\nwor";
+    let x = exchange(&dir, answer, Pace::AtOnce, "/", &["-o", "chunks.txt"]);
+    assert_eq!(x.status.code(), Some(1));
+    assert_one_line_error(&x.stderr);
     assert!(
-        stderr.contains("before the last chunk (8 body bytes received)"),
-        "{stderr}"
+        x.stderr
+            .contains("before the last chunk (8 body bytes received)"),
+        "{}",
+        x.stderr
     );
     assert_eq!(
         std::fs::read(dir.join("chunks.txt.part")).unwrap(),
@@ -207,62 +235,59 @@ fn a_body_cut_short_is_an_error_and_stays_a_part_file() {
 #[test]
 fn a_head_over_64_kib_is_refused() {
     let dir = scratch("big-head");
-    let answer = ok_head(&format!(
-        "X-Padding: {}\r\nContent-Length: 2\r\n",
-        "p".repeat(70_000)
-    )) + "hi";
-    let (addr, server) = serve(answer.into_bytes(), Pace::AtOnce);
-    let (status, stdout, stderr) = fetch_in(&dir, &[&url(addr, "/")]);
-    server.join().unwrap();
-    assert_eq!(status.code(), Some(1));
-    assert_one_line_error(&stderr);
-    assert_eq!(stderr, "error: the response head is larger than 64 KiB\n");
-    assert_eq!(stdout, "");
+    let padding = format!("X-Padding: {}\r\n", "p".repeat(70_000));
+    let x = exchange(&dir, ok_with_body(&padding, b"hi"), Pace::AtOnce, "/", &[]);
+    assert_eq!(x.status.code(), Some(1));
+    assert_eq!(x.stderr, "error: the response head is larger than 64 KiB\n");
+    assert_eq!(x.stdout, "");
     assert!(names(&dir).is_empty());
 }
 
 #[test]
 fn a_server_that_sends_one_byte_at_a_time_is_read_whole() {
     let dir = scratch("byte-by-byte");
-    let answer = format!(
-        "{}3;x=y\r\n你\r\n5\r\n好!\n\r\n0\r\nX-Checked: yes\r\n\r\n",
+    let answer =
         ok_head("Transfer-Encoding: chunked\r\nContent-Type: text/plain; charset=utf-8\r\n")
-    );
-    let (addr, server) = serve(answer.into_bytes(), Pace::ByteByByte);
-    let (status, stdout, stderr) = fetch_in(&dir, &[&url(addr, "/slow.txt")]);
-    assert!(status.success(), "{stderr}");
-    server.join().unwrap();
+            + "3;x=y\r\n你\r\n5\r\n好!\n\r\n0\r\nX-Checked: yes\r\n\r\n";
+    let x = exchange(&dir, answer, Pace::ByteByByte, "/slow.txt", &[]);
+    assert!(x.status.success(), "{}", x.stderr);
     assert_eq!(
         std::fs::read_to_string(dir.join("slow.txt")).unwrap(),
         "你好!\n"
     );
     assert!(
-        stdout.contains("Content-Type: text/plain; charset=utf-8\n"),
-        "{stdout}"
+        x.stdout
+            .contains("Content-Type: text/plain; charset=utf-8\n"),
+        "{}",
+        x.stdout
     );
-    assert!(stdout.contains("trailer: X-Checked: yes\n"), "{stdout}");
+    assert!(
+        x.stdout.contains("trailer: X-Checked: yes\n"),
+        "{}",
+        x.stdout
+    );
 }
 
 #[test]
 fn print_decodes_a_gbk_page_with_the_charset_from_content_type() {
     let dir = scratch("gbk");
-    // "<p>你好，世界</p>" in GBK.
+    // "<p>你好，世界</p>" in GBK, sent a byte at a time so characters are split between reads.
     let body = b"<p>\xc4\xe3\xba\xc3\xa3\xac\xca\xc0\xbd\xe7</p>";
-    let mut answer = ok_head(&format!(
-        "Content-Type: text/html; charset=GBK\r\nContent-Length: {}\r\n",
-        body.len()
-    ))
-    .into_bytes();
-    answer.extend_from_slice(body);
-    let (addr, server) = serve(answer, Pace::ByteByByte);
+    let answer = ok_with_body("Content-Type: text/html; charset=GBK\r\n", body);
     // --encoding utf8 would garble it: the charset must win.
-    let (status, stdout, stderr) =
-        fetch_in(&dir, &[&url(addr, "/gbk.html"), "--print", "-e", "utf8"]);
-    assert!(status.success(), "{stderr}");
-    server.join().unwrap();
+    let x = exchange(
+        &dir,
+        answer,
+        Pace::ByteByByte,
+        "/gbk.html",
+        &["--print", "-e", "utf8"],
+    );
+    assert!(x.status.success(), "{}", x.stderr);
     assert!(
-        stdout.ends_with("Content-Length: 17\n\n<p>你好，世界</p>\n"),
-        "{stdout}"
+        x.stdout
+            .ends_with("Content-Length: 17\n\n<p>你好，世界</p>\n"),
+        "{}",
+        x.stdout
     );
     assert!(names(&dir).is_empty(), "--print saves nothing");
 }
@@ -270,23 +295,20 @@ fn print_decodes_a_gbk_page_with_the_charset_from_content_type() {
 #[test]
 fn a_301_is_reported_with_its_location_and_not_followed() {
     let dir = scratch("redirect");
-    let (addr, server) = serve(
-        b"HTTP/1.1 301 Moved Permanently\r\nLocation: /new/place.html\r\nContent-Length: 9\r\n\r\nmoved on!".to_vec(),
-        Pace::AtOnce,
-    );
-    let (status, stdout, stderr) = fetch_in(&dir, &[&url(addr, "/old.html")]);
-    let (_, listener) = server.join().unwrap();
-    assert_eq!(status.code(), Some(3), "a redirect exits 3: {stderr}");
+    let answer = "HTTP/1.1 301 Moved Permanently\r\nLocation: /new/place.html\r\nContent-Length: 9\r\n\r\nmoved on!";
+    let x = exchange(&dir, answer, Pace::AtOnce, "/old.html", &[]);
+    assert_eq!(x.status.code(), Some(3), "a redirect exits 3: {}", x.stderr);
     assert_eq!(
-        stdout,
+        x.stdout,
         format!(
-            "HTTP/1.1 301 Moved Permanently\nLocation: /new/place.html\nContent-Length: 9\nredirect to http://{addr}/new/place.html (not followed: fetch that URL to go there)\n"
+            "HTTP/1.1 301 Moved Permanently\nLocation: /new/place.html\nContent-Length: 9\nredirect to http://{}/new/place.html (not followed: fetch that URL to go there)\n",
+            x.addr
         )
     );
-    assert_eq!(stderr, "");
+    assert_eq!(x.stderr, "");
     assert!(names(&dir).is_empty());
-    listener.set_nonblocking(true).unwrap();
-    let again = listener.accept().map(|_| ()).map_err(|e| e.kind());
+    x.listener.set_nonblocking(true).unwrap();
+    let again = x.listener.accept().map(|_| ()).map_err(|e| e.kind());
     assert_eq!(
         again,
         Err(ErrorKind::WouldBlock),
@@ -308,13 +330,8 @@ fn names_from_hostile_urls_stay_in_the_current_directory() {
     ] {
         let inner = outer.join("cwd");
         std::fs::create_dir(&inner).unwrap();
-        let (addr, server) = serve(
-            format!("{}safe", ok_head("Content-Length: 4\r\n")).into_bytes(),
-            Pace::AtOnce,
-        );
-        let (status, _, stderr) = fetch_in(&inner, &[&url(addr, path)]);
-        server.join().unwrap();
-        assert!(status.success(), "{path}: {stderr}");
+        let x = exchange(&inner, ok_with_body("", b"safe"), Pace::AtOnce, path, &[]);
+        assert!(x.status.success(), "{path}: {}", x.stderr);
         assert_eq!(
             names(&outer),
             ["cwd"],
@@ -324,21 +341,22 @@ fn names_from_hostile_urls_stay_in_the_current_directory() {
         assert_eq!(std::fs::read(inner.join(expected)).unwrap(), b"safe");
         std::fs::remove_dir_all(&inner).unwrap();
     }
-    assert!(!std::path::Path::new("/etc/hostile-probe").exists());
+    assert!(!Path::new("/etc/hostile-probe").exists());
 }
 
 #[test]
 fn dash_sends_the_body_to_stdout_and_the_head_to_stderr() {
     let dir = scratch("stdout");
-    let (addr, server) = serve(
-        format!("{}line one\nline two\n", ok_head("Content-Length: 18\r\n")).into_bytes(),
+    let x = exchange(
+        &dir,
+        ok_with_body("", b"line one\nline two\n"),
         Pace::AtOnce,
+        "/x.txt",
+        &["-o", "-"],
     );
-    let (status, stdout, stderr) = fetch_in(&dir, &[&url(addr, "/x.txt"), "-o", "-"]);
-    assert!(status.success(), "{stderr}");
-    server.join().unwrap();
-    assert_eq!(stdout, "line one\nline two\n");
-    assert!(stderr.starts_with("HTTP/1.1 200 OK\n"), "{stderr}");
+    assert!(x.status.success(), "{}", x.stderr);
+    assert_eq!(x.stdout, "line one\nline two\n");
+    assert!(x.stderr.starts_with("HTTP/1.1 200 OK\n"), "{}", x.stderr);
     assert!(names(&dir).is_empty());
 }
 
@@ -346,18 +364,18 @@ fn dash_sends_the_body_to_stdout_and_the_head_to_stderr() {
 fn a_device_or_a_pipe_is_written_directly_without_a_part_file() {
     let dir = scratch("devices");
     let body = pattern(300_000);
-    let answer = || {
-        let mut answer = ok_head(&format!("Content-Length: {}\r\n", body.len())).into_bytes();
-        answer.extend_from_slice(&body);
-        answer
-    };
-    let (addr, server) = serve(answer(), Pace::AtOnce);
-    let (status, stdout, stderr) = fetch_in(&dir, &[&url(addr, "/"), "-o", "/dev/null"]);
-    assert!(status.success(), "{stderr}");
-    server.join().unwrap();
+    let x = exchange(
+        &dir,
+        ok_with_body("", &body),
+        Pace::AtOnce,
+        "/",
+        &["-o", "/dev/null"],
+    );
+    assert!(x.status.success(), "{}", x.stderr);
     assert!(
-        stdout.ends_with("wrote 300000 bytes to /dev/null\n"),
-        "{stdout}"
+        x.stdout.ends_with("wrote 300000 bytes to /dev/null\n"),
+        "{}",
+        x.stdout
     );
     assert!(
         std::fs::metadata("/dev/null")
@@ -365,7 +383,7 @@ fn a_device_or_a_pipe_is_written_directly_without_a_part_file() {
             .file_type()
             .is_char_device()
     );
-    assert!(!std::path::Path::new("/dev/null.part").exists());
+    assert!(!Path::new("/dev/null.part").exists());
 
     let fifo = dir.join("pipe");
     let made = std::process::Command::new("mkfifo")
@@ -377,10 +395,14 @@ fn a_device_or_a_pipe_is_written_directly_without_a_part_file() {
         let fifo = fifo.clone();
         thread::spawn(move || std::fs::read(fifo).unwrap())
     };
-    let (addr, server) = serve(answer(), Pace::AtOnce);
-    let (status, _, stderr) = fetch_in(&dir, &[&url(addr, "/"), "-o", "pipe"]);
-    assert!(status.success(), "{stderr}");
-    server.join().unwrap();
+    let x = exchange(
+        &dir,
+        ok_with_body("", &body),
+        Pace::AtOnce,
+        "/",
+        &["-o", "pipe"],
+    );
+    assert!(x.status.success(), "{}", x.stderr);
     assert_eq!(reader.join().unwrap(), body);
     assert_eq!(names(&dir), ["pipe"]);
     assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
@@ -389,39 +411,37 @@ fn a_device_or_a_pipe_is_written_directly_without_a_part_file() {
 #[test]
 fn an_error_status_saves_nothing() {
     let dir = scratch("404");
-    let (addr, server) = serve(
-        b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot here!".to_vec(),
-        Pace::AtOnce,
-    );
-    let (status, stdout, stderr) = fetch_in(&dir, &[&url(addr, "/gone.txt")]);
-    server.join().unwrap();
-    assert_eq!(status.code(), Some(1));
+    let answer = "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot here!";
+    let x = exchange(&dir, answer, Pace::AtOnce, "/gone.txt", &[]);
+    assert_eq!(x.status.code(), Some(1));
     assert_eq!(
-        stderr,
+        x.stderr,
         "error: the server answered 404 Not Found; nothing saved\n"
     );
-    assert!(stdout.starts_with("HTTP/1.1 404 Not Found\n"), "{stdout}");
+    assert!(
+        x.stdout.starts_with("HTTP/1.1 404 Not Found\n"),
+        "{}",
+        x.stdout
+    );
     assert!(names(&dir).is_empty());
 }
 
 #[test]
 fn an_interim_103_is_shown_and_the_real_answer_follows() {
     let dir = scratch("103");
-    let (addr, server) = serve(
-        format!(
-            "HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n{}ok\n",
-            ok_head("Content-Length: 3\r\n")
-        )
-        .into_bytes(),
-        Pace::AtOnce,
-    );
-    let (status, stdout, stderr) = fetch_in(&dir, &[&url(addr, "/"), "-o", "-"]);
-    server.join().unwrap();
-    assert!(status.success(), "{stderr}");
-    assert_eq!(stdout, "ok\n");
+    let answer = [
+        &b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n"[..],
+        &ok_with_body("", b"ok\n"),
+    ]
+    .concat();
+    let x = exchange(&dir, answer, Pace::AtOnce, "/", &["-o", "-"]);
+    assert!(x.status.success(), "{}", x.stderr);
+    assert_eq!(x.stdout, "ok\n");
     assert!(
-        stderr.starts_with("HTTP/1.1 103 Early Hints\nLink: </s.css>\nHTTP/1.1 200 OK\n"),
-        "{stderr}"
+        x.stderr
+            .starts_with("HTTP/1.1 103 Early Hints\nLink: </s.css>\nHTTP/1.1 200 OK\n"),
+        "{}",
+        x.stderr
     );
 }
 
@@ -479,11 +499,7 @@ fn bad_urls_and_refused_connections_are_one_line_errors() {
 #[test]
 fn an_ipv6_literal_url_works() {
     let dir = scratch("ipv6");
-    let Ok((addr, server)) = serve_on(
-        "[::1]:0",
-        format!("{}v6", ok_head("Content-Length: 2\r\n")).into_bytes(),
-        Pace::AtOnce,
-    ) else {
+    let Ok((addr, server)) = serve_on("[::1]:0", ok_with_body("", b"v6"), Pace::AtOnce) else {
         eprintln!("skipped: this machine has no ::1");
         return;
     };

@@ -12,8 +12,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{fetch_in, pattern, scratch};
-use net_common::testing::{Program, WAIT, have, run};
+use common::{fetch_in, pattern, run_to_end, scratch};
+use net_common::testing::{Program, WAIT, have};
 
 /// Files to serve: (name on disk, path in the URL, contents).
 fn served_files() -> Vec<(&'static str, &'static str, Vec<u8>)> {
@@ -60,7 +60,7 @@ fn fetch_and_compare(
     curl.args(["-sS", "--fail", "-o"])
         .arg(theirs.join("saved"))
         .arg(&url);
-    let (status, _, stderr) = run(curl, b"", WAIT);
+    let (status, _, stderr) = run_to_end(curl);
     assert!(status.success(), "curl {url}: {stderr}");
     assert!(
         std::fs::read(theirs.join("saved")).unwrap() == got,

@@ -3,10 +3,13 @@
 
 #![allow(clippy::unwrap_used, dead_code)]
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus};
+use std::process::{Command, ExitStatus, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
 
-use net_common::testing::{WAIT, run};
+use net_common::testing::WAIT;
 
 pub const FETCH: &str = env!("CARGO_BIN_EXE_http-fetch");
 
@@ -34,11 +37,48 @@ pub fn scratch(name: &str) -> Scratch {
     Scratch(dir)
 }
 
-/// Runs `http-fetch ARGS` with `dir` as its current directory.
+/// Runs `http-fetch ARGS` with `dir` as its current directory; fails the test if
+/// it runs longer than [`WAIT`]. Returns exit status, stdout and stderr.
 pub fn fetch_in(dir: &Path, args: &[&str]) -> (ExitStatus, String, String) {
     let mut command = Command::new(FETCH);
     command.args(args).current_dir(dir);
-    run(command, b"", WAIT)
+    run_to_end(command)
+}
+
+/// Runs a command with no input and collects ALL of its stdout and stderr.
+///
+/// (net_common::testing::run returns once the process has exited and stdout has
+/// ended, but its stderr reader may not have caught up yet: an error line can
+/// be missing. Here both pipes are read to their end before returning.)
+pub fn run_to_end(mut command: Command) -> (ExitStatus, String, String) {
+    command
+        .env("RUST_BACKTRACE", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let read_all = |mut pipe: Box<dyn Read + Send>| {
+        thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+    };
+    let stdout = read_all(Box::new(child.stdout.take().unwrap()));
+    let stderr = read_all(Box::new(child.stderr.take().unwrap()));
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{command:?} still running after {WAIT:?}");
+        }
+        thread::sleep(Duration::from_millis(5));
+    };
+    (status, stdout.join().unwrap(), stderr.join().unwrap())
 }
 
 /// The names in a directory, sorted.
