@@ -28,13 +28,14 @@ mod head;
 mod output;
 mod url;
 
+use std::fmt::Display;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{anyhow, bail};
 use clap::Parser;
 use net_common::cli::parse_seconds;
 use net_common::{Encoding, errors, sockets};
@@ -142,7 +143,10 @@ fn run() -> anyhow::Result<bool> {
     let request = request(&url);
     if args.show_request {
         for line in request.split_inclusive("\r\n") {
-            writeln!(info, "> {}\\r\\n", line.trim_end_matches("\r\n")).context("stdout")?;
+            say(
+                &mut info,
+                format!("> {}\\r\\n", line.trim_end_matches("\r\n")),
+            )?;
         }
     }
     s.write_all(request.as_bytes())
@@ -158,7 +162,7 @@ fn run() -> anyhow::Result<bool> {
         filled = body_bytes;
         // 4. print(header.decode('utf-8'))
         for line in head.lines() {
-            writeln!(info, "{line}").context("stdout")?;
+            say(&mut info, line)?;
         }
         // A 1xx (such as 103 Early Hints) is only a preview: the real answer follows.
         if !head.is_interim() {
@@ -174,7 +178,7 @@ fn run() -> anyhow::Result<bool> {
             ),
             None => "a redirect without a Location (not followed)".to_owned(),
         };
-        writeln!(info, "{note}").context("stdout")?;
+        say(&mut info, note)?;
         return Ok(true);
     }
     if !(200..300).contains(&head.code) {
@@ -193,7 +197,7 @@ fn run() -> anyhow::Result<bool> {
         if let Some(note) = note {
             eprintln!("note: {note}");
         }
-        writeln!(info).context("stdout")?;
+        say(&mut info, "")?;
         Output::Text {
             decoder,
             out: io::stdout(),
@@ -219,7 +223,7 @@ fn run() -> anyhow::Result<bool> {
         });
     }
     if let Some(done) = output.finish()? {
-        writeln!(info, "{done}").context("stdout")?;
+        say(&mut info, done)?;
     }
 
     // 6. s.close(): dropping the socket closes it.
@@ -289,9 +293,17 @@ fn copy_body(
     }
     // Trailer fields come after a chunked body: checksums, signatures, timings.
     for trailer in chunked.trailers() {
-        writeln!(info, "trailer: {}", String::from_utf8_lossy(trailer)).context("stdout")?;
+        say(
+            info,
+            format!("trailer: {}", String::from_utf8_lossy(trailer)),
+        )?;
     }
     Ok(())
+}
+
+/// Prints a line of the head, or a note: on stdout, or on stderr under `-o -`.
+fn say(info: &mut dyn Write, line: impl Display) -> anyhow::Result<()> {
+    writeln!(info, "{line}").map_err(|e| errors::io("writing to stdout", e))
 }
 
 /// `d = s.recv(len(buf))`: how many bytes arrived, 0 once the server has closed.

@@ -9,8 +9,9 @@ use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use encoding_rs::CoderResult;
+use net_common::errors;
 use net_common::text::StreamDecoder;
 
 /// An open destination for the body.
@@ -54,7 +55,7 @@ impl Output {
                 let file = File::options()
                     .write(true)
                     .open(path)
-                    .with_context(|| format!("cannot open {shown} for writing"))?;
+                    .map_err(|e| errors::io(format!("opening {shown}"), e))?;
                 Ok(Output::Direct {
                     file,
                     path: path.to_owned(),
@@ -66,7 +67,7 @@ impl Output {
                 part.push(".part");
                 let part = PathBuf::from(part);
                 let file = File::create(&part)
-                    .with_context(|| format!("cannot create {}", part.display()))?;
+                    .map_err(|e| errors::io(format!("creating {}", part.display()), e))?;
                 Ok(Output::Part {
                     file,
                     part,
@@ -88,10 +89,13 @@ impl Output {
                 written,
             } => {
                 file.sync_all()
-                    .with_context(|| format!("cannot write {}", part.display()))?;
+                    .map_err(|e| errors::io(format!("writing {}", part.display()), e))?;
                 drop(file);
-                fs::rename(&part, &path).with_context(|| {
-                    format!("cannot rename {} to {}", part.display(), path.display())
+                fs::rename(&part, &path).map_err(|e| {
+                    errors::io(
+                        format!("renaming {} to {}", part.display(), path.display()),
+                        e,
+                    )
                 })?;
                 Ok(Some(format!("saved {written} bytes to {}", path.display())))
             }
@@ -99,7 +103,8 @@ impl Output {
                 Ok(Some(format!("wrote {written} bytes to {}", path.display())))
             }
             Output::Stdout(mut out) => {
-                out.flush().context("cannot write to stdout")?;
+                out.flush()
+                    .map_err(|e| errors::io("writing to stdout", e))?;
                 Ok(None)
             }
             Output::Text {
@@ -115,7 +120,7 @@ impl Output {
                 };
                 write!(out, "{rest}{newline}")
                     .and_then(|()| out.flush())
-                    .context("cannot write to stdout")?;
+                    .map_err(|e| errors::io("writing to stdout", e))?;
                 Ok(None)
             }
         }
