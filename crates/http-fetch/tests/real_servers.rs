@@ -13,7 +13,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{fetch_in, pattern, run_to_end, scratch};
-use net_common::testing::{Program, WAIT, have};
+use net_common::testing::{Program, WAIT, have, python};
 
 /// Files to serve: (name on disk, path in the URL, contents).
 fn served_files() -> Vec<(&'static str, &'static str, Vec<u8>)> {
@@ -69,15 +69,8 @@ fn fetch_and_compare(
     stdout
 }
 
-#[test]
-#[ignore = "needs python3 and curl (scripts/ci.sh runs it)"]
-fn matches_python_http_server_and_curl_byte_for_byte() {
-    assert!(
-        have("python3") && have("curl"),
-        "python3 and curl are needed"
-    );
-    let root = scratch("python-root");
-    write_files(&root);
+/// `python3 -m http.server 0` serving `root` on loopback; returns it and its port.
+fn python_http_server(root: &Path) -> (Program, u16) {
     // python -u: unbuffered, so the "Serving HTTP on ... port N" line comes at once.
     let mut server = Program::start(
         "python3",
@@ -93,12 +86,25 @@ fn matches_python_http_server_and_curl_byte_for_byte() {
         ],
     );
     let line = server.wait_for_text("Serving HTTP on");
-    let port: u16 = line
+    let port = line
         .split(" port ")
         .nth(1)
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("no port in {line:?}"));
+    (server, port)
+}
+
+#[test]
+#[ignore = "needs python3 and curl (scripts/ci.sh runs it)"]
+fn matches_python_http_server_and_curl_byte_for_byte() {
+    assert!(
+        have("python3") && have("curl"),
+        "python3 and curl are needed"
+    );
+    let root = scratch("python-root");
+    write_files(&root);
+    let (_server, port) = python_http_server(&root);
     let base = format!("http://127.0.0.1:{port}");
     for (name, url_path, contents) in served_files() {
         let head = fetch_and_compare("python", &base, url_path, name, &contents);
@@ -107,6 +113,54 @@ fn matches_python_http_server_and_curl_byte_for_byte() {
             "{head}"
         );
     }
+}
+
+/// Seed 001's client ("创建一个远程连接"), pointed at a loopback server and path
+/// given as arguments instead of www.sina.com.cn: it keeps the whole answer in
+/// memory and splits it at the first empty line.
+const SEED_CLIENT: &str = r#"
+import socket, sys
+
+host, port, path, out = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.connect((host, port))
+s.send(b'GET ' + path.encode() + b' HTTP/1.1\r\nHost: ' + host.encode() + b'\r\nConnection: close\r\n\r\n')
+buffer = []
+while True:
+    d = s.recv(1024)
+    if d:
+        buffer.append(d)
+    else:
+        break
+data = b''.join(buffer)
+header, html = data.split(b'\r\n\r\n', 1)
+print(header.decode('utf-8'))
+with open(out, 'wb') as f:
+    f.write(html)
+s.close()
+"#;
+
+#[test]
+#[ignore = "needs python3 (scripts/ci.sh runs it)"]
+fn saves_what_the_seeds_python_client_saves() {
+    assert!(have("python3"), "python3 is needed");
+    let root = scratch("seed-root");
+    write_files(&root);
+    let (_server, port) = python_http_server(&root);
+    let port = &port.to_string();
+    let ours = scratch("seed-ours");
+    let (status, stdout, stderr) = fetch_in(&ours, &[&format!("http://127.0.0.1:{port}/data.bin")]);
+    assert!(status.success(), "{stderr}");
+    let seed_file = ours.join("seed.bin");
+    let seed = python(
+        SEED_CLIENT,
+        &["127.0.0.1", port, "/data.bin", seed_file.to_str().unwrap()],
+    );
+    let (status, seed_stdout, stderr) = run_to_end(seed);
+    assert!(status.success(), "the seed's client failed: {stderr}");
+    assert!(std::fs::read(ours.join("data.bin")).unwrap() == std::fs::read(&seed_file).unwrap());
+    // Both print the same status line first.
+    assert_eq!(stdout.lines().next(), seed_stdout.lines().next());
 }
 
 /// The nginx binary: Debian puts it in /usr/sbin, which a non-root PATH may lack.
