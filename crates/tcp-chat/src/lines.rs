@@ -62,7 +62,10 @@ impl<'a> Lines<'a> {
     pub fn next(&mut self) -> io::Result<Next> {
         let mut chunk = [0u8; RECV_SIZE];
         loop {
-            if let Some(at) = self.pending[self.searched..].iter().position(|&b| b == b'\n') {
+            if let Some(at) = self.pending[self.searched..]
+                .iter()
+                .position(|&b| b == b'\n')
+            {
                 let end = self.searched + at;
                 if end > self.max_line {
                     return Ok(Next::TooLong);

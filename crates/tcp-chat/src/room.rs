@@ -88,7 +88,7 @@ impl Room {
                 .by_id
                 .iter()
                 .filter(|(_, member)| {
-                    // Disconnected means its writer has ended (the client vanished);
+                    // Disconnected means its writer has ended (the connection broke);
                     // its reader thread will see that and take it out.
                     matches!(
                         member.queue.try_send(line.clone()),
@@ -97,21 +97,17 @@ impl Room {
                 })
                 .map(|(id, _)| *id)
                 .collect();
-            for id in full {
-                if let Some(member) = members.by_id.remove(&id) {
-                    // Its writer is stuck in send() to a client that does not read;
-                    // shutdown wakes it with an error, and its reader with the end of stream.
-                    let _ = member.stream.shutdown(Shutdown::Both);
-                    dropped.push(member.addr);
-                }
-            }
+            dropped.extend(full.iter().filter_map(|id| members.by_id.remove(id)));
         }
         // Printing can block (a paused terminal), so never while holding the lock.
-        for addr in dropped {
+        for member in dropped {
             println!(
-                "dropped {addr}: it stopped reading (its queue of {} lines is full)",
-                self.queue_len
+                "dropped {}: it stopped reading (its queue of {} lines is full)",
+                member.addr, self.queue_len
             );
+            // Its writer is stuck in send() to a client that does not read; shutdown
+            // wakes it with an error, and its reader with the end of the stream.
+            let _ = member.stream.shutdown(Shutdown::Both);
         }
     }
 

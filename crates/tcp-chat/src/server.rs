@@ -50,7 +50,7 @@ pub struct ServerOpts {
     max_clients: u32,
 
     /// Lines that may wait for a slow client; when its queue is full it is dropped
-    #[arg(long, default_value_t = 100, value_name = "LINES",
+    #[arg(long, default_value_t = 1000, value_name = "LINES",
           value_parser = clap::value_parser!(u32).range(1..))]
     queue: u32,
 }
@@ -126,27 +126,28 @@ fn welcome(
     // Both threads use the one socket: &TcpStream can read and write.
     let s = Arc::new(s);
     let (id, queue) = room.join(addr, s.clone());
+    // Announced before its reader starts, so the room hears "joined" before anything it says.
+    announce(room, format!("* {addr} joined ({} here)", room.len()));
 
     let writer_s = s.clone();
-    let spawned = thread::Builder::new()
-        .name(format!("write {addr}"))
-        .spawn(move || write_to_client(&writer_s, queue));
-    if let Err(e) = spawned {
-        room.leave(id);
-        return Err(e);
-    }
     let reader_room = room.clone();
     let spawned = thread::Builder::new()
-        .name(format!("read {addr}"))
-        .spawn(move || {
-            server_target(id, addr, &s, &reader_room, max_line, encoding);
-            drop(registered);
+        .name(format!("write {addr}"))
+        .spawn(move || write_to_client(&writer_s, queue))
+        .and_then(|_| {
+            thread::Builder::new()
+                .name(format!("read {addr}"))
+                .spawn(move || {
+                    server_target(id, addr, &s, &reader_room, max_line, encoding);
+                    drop(registered);
+                })
         });
     if let Err(e) = spawned {
-        room.leave(id); // its writer ends and closes the connection
+        // E.g. the system allows no more threads: this client only is turned away.
+        let here = room.leave(id); // its writer, if it started, closes the connection
+        announce(room, format!("* {addr} left ({here} here)"));
         return Err(e);
     }
-    announce(room, format!("* {addr} joined ({} here)", room.len()));
     Ok(())
 }
 
@@ -189,11 +190,13 @@ fn server_target(
 fn write_to_client(s: &TcpStream, queue: Receiver<Line>) {
     for line in queue {
         if (&*s).write_all(&line).is_err() {
-            break; // the client is gone or was dropped
+            // The connection is broken (reset, or shut down because the client was
+            // dropped). Its reader sees that too, and takes it out of the room.
+            return;
         }
     }
-    // The member left, was dropped, or the server is stopping: end the connection.
-    // This also wakes its reader thread, which sees the end of the stream.
+    // The member left, was dropped, or the server is stopping, and everything queued
+    // is sent: end the connection. This also wakes its reader with the end of stream.
     let _ = s.shutdown(std::net::Shutdown::Both);
 }
 
