@@ -8,9 +8,9 @@
 //!
 //! The seed's server keeps a list of sockets and, in the thread that read a
 //! message, sends it to every socket in turn. Its programs do not run as printed
-//! (`read_from_clien` is called `read_from_client`; `args(s, )` should be
-//! `args=(s, )`), and its design lets one client that stops reading block the
-//! whole room. This port keeps the idea and fixes the design:
+//! (the server defines `read_from_clien` but calls `read_from_client`; the client
+//! writes `args(s, )` for `args=(s, )`), and its design lets one client that stops
+//! reading block the whole room. This port keeps the idea and fixes the design:
 //!
 //! - messages are lines (`\n`), because TCP keeps no message boundaries; a client
 //!   that sends without newlines, as the seed's does, is understood when it pauses

@@ -6,6 +6,10 @@
 //! message after it. Here a broadcast only puts the line in each member's queue,
 //! which never blocks (`try_send`), and each member's own writer thread does the
 //! `send`. A queue that is full means its client has stopped reading: it is dropped.
+//!
+//! Memory stays bounded: every queue holds the same lines, shared (`Arc`), not
+//! copied, so however many clients stall, the lines held are the last `--queue`
+//! ones, each at most about `--max-line` bytes.
 
 use std::collections::HashMap;
 use std::net::{Shutdown, SocketAddr, TcpStream};

@@ -81,6 +81,7 @@ pub fn run(opts: ServerOpts) -> anyhow::Result<()> {
         let (s, addr) = match accepted {
             Ok(pair) => pair,
             // E.g. out of file descriptors: the server goes on, the others are unaffected.
+            // The pause keeps an error that persists from spinning the CPU.
             Err(e) => {
                 eprintln!("accept failed: {}", errors::plain(&e));
                 thread::sleep(Duration::from_millis(100));
