@@ -338,3 +338,57 @@ pub fn python(script: &str, args: &[&str]) -> Command {
     command.arg("-u").arg("-c").arg(script).args(args);
     command
 }
+
+/// A number from a running process's `/proc/<pid>/status` (Linux): e.g. `"Threads"`,
+/// or `"VmRSS"` and `"VmHWM"` (peak resident memory), which are in kB.
+pub fn proc_status(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_else(|e| panic!("cannot read /proc/{pid}/status: {e}"));
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|value| value.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no number for {field} in /proc/{pid}/status"))
+}
+
+/// How many file descriptors (sockets included) a running process has open (Linux).
+pub fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap_or_else(|e| panic!("cannot list /proc/{pid}/fd: {e}"))
+        .count()
+}
+
+/// Polls `probe` until it returns `want` or `timeout` passes; returns the last value.
+/// For counts that settle a moment after the event (threads ending, sockets closing).
+pub fn settles<T: PartialEq + Copy>(want: T, timeout: Duration, probe: impl Fn() -> T) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let now = probe();
+        if now == want || Instant::now() >= deadline {
+            return now;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[cfg(test)]
+mod proc_tests {
+    use super::*;
+
+    #[test]
+    fn reads_this_process_threads_memory_and_fds() {
+        let pid = std::process::id();
+        assert!(proc_status(pid, "Threads") >= 1);
+        assert!(proc_status(pid, "VmHWM") >= proc_status(pid, "VmRSS") / 2);
+        // Other tests run in parallel and open files too, so no exact count here.
+        assert!(open_fds(pid) >= 3, "stdin, stdout and stderr at least");
+        let calls = std::sync::atomic::AtomicU32::new(0);
+        let probe = || calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        assert_eq!(settles(3, WAIT, probe), 3, "polls until the value comes");
+        assert_eq!(
+            settles(0, Duration::from_millis(50), || 1),
+            1,
+            "gives up in time"
+        );
+    }
+}
