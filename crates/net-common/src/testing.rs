@@ -24,6 +24,8 @@ pub struct Program {
     lines: Receiver<String>,
     seen: Vec<String>,
     stderr: Arc<Mutex<Vec<u8>>>,
+    /// Disconnects when the stderr reader has read everything (the pipe closed).
+    stderr_done: Receiver<()>,
 }
 
 impl Program {
@@ -69,7 +71,10 @@ impl Program {
         });
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let sink = stderr.clone();
+        let (stderr_finished, stderr_done) = mpsc::channel::<()>();
         thread::spawn(move || {
+            // Dropped when this thread ends, which tells `wait_exit` that stderr is complete.
+            let _finished = stderr_finished;
             let mut buf = [0; 4096];
             while let Ok(n @ 1..) = stderr_pipe.read(&mut buf) {
                 sink.lock()
@@ -84,6 +89,7 @@ impl Program {
             lines,
             seen: Vec::new(),
             stderr,
+            stderr_done,
         }
     }
 
@@ -197,6 +203,8 @@ impl Program {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
+                // The stderr reader may not have caught up with the last line yet.
+                let _ = self.stderr_done.recv_timeout(Duration::from_millis(500));
                 let mut rest = Vec::new();
                 // The stdout reader ends when the pipe closes; give it a moment to drain.
                 while let Some(line) = self.next_line(Duration::from_millis(500)) {
@@ -319,4 +327,36 @@ pub fn python(script: &str, args: &[&str]) -> Command {
     let mut command = Command::new("python3");
     command.arg("-u").arg("-c").arg(script).args(args);
     command
+}
+
+/// A raw TCP client for a test: connected to `addr`, with [`WAIT`] as its read
+/// and write timeouts, so a server that never answers fails the test instead of hanging it.
+pub fn tcp_peer(addr: SocketAddr) -> std::net::TcpStream {
+    let stream = std::net::TcpStream::connect_timeout(&addr, WAIT)
+        .unwrap_or_else(|e| panic!("cannot connect to {addr}: {e}"));
+    stream
+        .set_read_timeout(Some(WAIT))
+        .expect("set_read_timeout");
+    stream
+        .set_write_timeout(Some(WAIT))
+        .expect("set_write_timeout");
+    stream
+}
+
+/// Reads exactly `len` bytes from a peer (within its timeouts) and returns them as text.
+pub fn read_text(peer: &mut impl Read, len: usize) -> String {
+    let mut buf = vec![0; len];
+    peer.read_exact(&mut buf)
+        .unwrap_or_else(|e| panic!("expected {len} bytes: {e}"));
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// Waits up to [`WAIT`] for `done` to hold, checking every 20 ms. For what has no
+/// event to wait on, such as threads of another process ending; never for a server to start.
+pub fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while !done() {
+        assert!(Instant::now() < deadline, "{what}: not within {WAIT:?}");
+        thread::sleep(Duration::from_millis(20));
+    }
 }
