@@ -360,3 +360,41 @@ pub fn eventually(what: &str, mut done: impl FnMut() -> bool) {
         thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Runs `command` with no input; asserts it fails with one `error: ...` line on
+/// stderr that contains `text`. Returns its stdout.
+pub fn assert_fails_with(command: Command, text: &str) -> String {
+    let (status, stdout, stderr) = run(command, b"", WAIT);
+    assert!(!status.success(), "expected a failure, got {status}");
+    assert_one_line_error(&stderr);
+    assert!(stderr.contains(text), "expected {text:?} in: {stderr}");
+    stdout
+}
+
+/// A loopback address nothing listens on: a port the system just gave out and took back.
+pub fn unused_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free loopback port")
+}
+
+/// Runs `bin args... --help`; asserts it succeeds and shows each of `texts`.
+pub fn assert_help_shows(bin: &str, args: &[&str], texts: &[&str]) {
+    let mut command = Command::new(bin);
+    command.args(args).arg("--help");
+    let (status, stdout, _) = run(command, b"", WAIT);
+    assert!(status.success(), "{bin} --help failed");
+    for text in texts {
+        assert!(stdout.contains(text), "{text} missing from:\n{stdout}");
+    }
+}
+
+/// `bin client --host <ip> --port <port> args...`: the client side of a two-sided lesson.
+pub fn client_command(bin: &str, addr: SocketAddr, args: &[&str]) -> Command {
+    let mut command = Command::new(bin);
+    command
+        .args(["client", "--host", &addr.ip().to_string()])
+        .args(["--port", &addr.port().to_string()])
+        .args(args);
+    command
+}

@@ -114,13 +114,16 @@ fn server(args: Server) -> anyhow::Result<()> {
         // t = threading.Thread(target=tcplink, args=(sock, addr)); t.start()
         // The name shows which client a thread serves, in a panic message, a
         // debugger or `top -H` (Linux keeps its first 15 bytes).
-        let live_here = live.clone();
+        let (live_here, stop_here) = (live.clone(), stop.clone());
         let encoding = args.net.encoding;
         let spawned = thread::Builder::new()
             .name(format!("tcplink {addr}"))
             .spawn(move || {
-                let why = tcplink(sock, encoding);
+                let mut why = tcplink(sock, encoding);
                 drop(registered);
+                if stop_here.requested() {
+                    why = "the server is stopping".to_owned();
+                }
                 println!(
                     "connection from {addr} closed: {why} ({} live)",
                     live_here.count()

@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use net_common::Encoding;
 use net_common::testing::{
-    Program, WAIT, assert_one_line_error, eventually, python, read_text, run, tcp_peer,
+    self, Program, WAIT, assert_fails_with, assert_help_shows, eventually, python, read_text, run,
+    tcp_peer, unused_addr,
 };
 
 const ECHO: &str = env!("CARGO_BIN_EXE_tcp-echo-threaded");
@@ -24,12 +25,7 @@ fn server(args: &[&str]) -> (Program, SocketAddr) {
 }
 
 fn client_command(addr: SocketAddr, args: &[&str]) -> Command {
-    let mut command = Command::new(ECHO);
-    command
-        .args(["client", "--host", &addr.ip().to_string()])
-        .args(["--port", &addr.port().to_string()])
-        .args(args);
-    command
+    testing::client_command(ECHO, addr, args)
 }
 
 /// A raw client that has read its welcome.
@@ -290,15 +286,12 @@ fn the_client_gives_up_on_a_server_that_never_welcomes() {
         conn.set_read_timeout(Some(WAIT)).unwrap();
         let _ = conn.read_to_end(&mut Vec::new());
     });
-    let (status, stdout, stderr) = run(client_command(addr, &["--timeout", "0.3"]), b"", WAIT);
-    silent.join().unwrap();
-    assert!(!status.success());
-    assert_eq!(stdout, "");
-    assert_one_line_error(&stderr);
-    assert_eq!(
-        stderr.trim_end(),
-        format!("error: waited 0.3s for the welcome from {addr}")
+    let stdout = assert_fails_with(
+        client_command(addr, &["--timeout", "0.3"]),
+        &format!("error: waited 0.3s for the welcome from {addr}"),
     );
+    silent.join().unwrap();
+    assert_eq!(stdout, "");
 }
 
 #[test]
@@ -306,19 +299,8 @@ fn errors_are_one_line_and_a_non_zero_exit() {
     let (_server, addr) = server(&[]);
     let mut second = Command::new(ECHO);
     second.args(["server", "--port", &addr.port().to_string()]);
-    let (status, _, stderr) = run(second, b"", WAIT);
-    assert!(!status.success());
-    assert_one_line_error(&stderr);
-    assert!(stderr.contains("is already in use"), "{stderr}");
-
-    let free = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let (status, _, stderr) = run(client_command(free, &[]), b"", WAIT);
-    assert!(!status.success());
-    assert_one_line_error(&stderr);
-    assert!(stderr.contains("connection refused"), "{stderr}");
+    assert_fails_with(second, "is already in use");
+    assert_fails_with(client_command(unused_addr(), &[]), "connection refused");
 }
 
 #[test]
@@ -332,24 +314,13 @@ fn works_over_ipv6_loopback() {
 
 #[test]
 fn help_lists_every_flag_with_its_default() {
-    for (side, defaults) in [
-        (
-            "server",
-            &["--backlog", "[default: 5]", "[default: 13145]"][..],
-        ),
-        (
-            "client",
-            &["--message", "--timeout", "[default: 13145]"][..],
-        ),
-    ] {
-        let mut help = Command::new(ECHO);
-        help.args([side, "--help"]);
-        let (status, stdout, _) = run(help, b"", WAIT);
-        assert!(status.success());
-        for text in defaults {
-            assert!(stdout.contains(text), "{text} missing from:\n{stdout}");
-        }
-    }
+    let server_flags = ["--backlog", "[default: 5]", "[default: 13145]"];
+    assert_help_shows(ECHO, &["server"], &server_flags);
+    assert_help_shows(
+        ECHO,
+        &["client"],
+        &["--message", "--timeout", "[default: 13145]"],
+    );
 }
 
 /// The seed's client, without its time.sleep(1): recv already waits for each answer.

@@ -11,7 +11,9 @@ use std::thread;
 use std::time::Duration;
 
 use net_common::Encoding;
-use net_common::testing::{Program, WAIT, assert_one_line_error, python, run, tcp_peer};
+use net_common::testing::{
+    self, Program, WAIT, assert_fails_with, assert_help_shows, python, run, tcp_peer, unused_addr,
+};
 
 const GREETER: &str = env!("CARGO_BIN_EXE_tcp-greeter");
 const GREETING: &str = "欢迎访问小昱的 Rust 服务！Welcome to Xiaoyu's Rust service!";
@@ -22,13 +24,12 @@ fn server(args: &[&str]) -> (Program, SocketAddr) {
     Program::server(GREETER, &all)
 }
 
+fn client_command(addr: SocketAddr, args: &[&str]) -> Command {
+    testing::client_command(GREETER, addr, args)
+}
+
 fn client(addr: SocketAddr, args: &[&str]) -> (bool, String, String) {
-    let mut command = Command::new(GREETER);
-    command
-        .args(["client", "--host", &addr.ip().to_string()])
-        .args(["--port", &addr.port().to_string()])
-        .args(args);
-    let (status, stdout, stderr) = run(command, b"", WAIT);
+    let (status, stdout, stderr) = run(client_command(addr, args), b"", WAIT);
     (status.success(), stdout, stderr)
 }
 
@@ -119,15 +120,12 @@ fn a_server_that_never_closes_is_given_up_on_after_the_timeout() {
         conn.set_read_timeout(Some(WAIT)).unwrap();
         let _ = conn.read(&mut [0; 8]);
     });
-    let (ok, stdout, stderr) = client(addr, &["--timeout", "0.3"]);
-    stalling.join().unwrap();
-    assert!(!ok);
-    assert_eq!(stdout, "hello\n");
-    assert_one_line_error(&stderr);
-    assert!(
-        stderr.contains("sent nothing more for 0.3s and did not close the connection"),
-        "{stderr}"
+    let stdout = assert_fails_with(
+        client_command(addr, &["--timeout", "0.3"]),
+        "sent nothing more for 0.3s and did not close the connection",
     );
+    stalling.join().unwrap();
+    assert_eq!(stdout, "hello\n");
 }
 
 #[test]
@@ -172,46 +170,25 @@ fn errors_are_one_line_and_a_non_zero_exit() {
     let (_server, addr) = server(&[]);
     let mut second = Command::new(GREETER);
     second.args(["server", "--port", &addr.port().to_string()]);
-    let (status, _, stderr) = run(second, b"", WAIT);
-    assert!(!status.success());
-    assert_one_line_error(&stderr);
-    assert!(stderr.contains("is already in use"), "{stderr}");
+    assert_fails_with(second, "is already in use");
 
-    // A port nobody listens on: bind one, note it, free it.
-    let free = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let (ok, stdout, stderr) = client(free, &[]);
-    assert!(!ok);
-    assert_eq!(stdout, "");
-    assert_one_line_error(&stderr);
-    assert!(
-        stderr.contains("connection refused (start the server first)"),
-        "{stderr}"
+    let stdout = assert_fails_with(
+        client_command(unused_addr(), &[]),
+        "connection refused (start the server first)",
     );
+    assert_eq!(stdout, "");
 }
 
 #[test]
 fn help_lists_every_flag_with_its_default() {
-    let (status, stdout, _) = run(
-        {
-            let mut c = Command::new(GREETER);
-            c.args(["server", "--help"]);
-            c
-        },
-        b"",
-        WAIT,
-    );
-    assert!(status.success());
-    for text in [
+    let server_flags = [
         "--backlog",
         "[default: 5]",
         "[default: 9999]",
         "[default: 127.0.0.1]",
-    ] {
-        assert!(stdout.contains(text), "{text} missing from:\n{stdout}");
-    }
+    ];
+    assert_help_shows(GREETER, &["server"], &server_flags);
+    assert_help_shows(GREETER, &["client"], &["--timeout", "[default: 9999]"]);
 }
 
 /// The seed's client.py, as written there: one recv(1024), decoded as UTF-8.
