@@ -26,14 +26,10 @@ use std::thread;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use net_common::cli::{ClientArgs, Messages, ServerArgs};
+use net_common::cli::{self, ClientArgs, Messages, ServerArgs};
 use net_common::live::LiveConnections;
 use net_common::stop::Stop;
 use net_common::{Encoding, errors, sockets};
-
-/// How long one send may wait for a client that does not read what we send. After
-/// that the conversation ends, so such a client holds its thread at most this long.
-const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A TCP server that answers "Hello, <message>!" with a thread per connection, and its client.
 #[derive(Parser, Debug)]
@@ -59,6 +55,10 @@ struct Server {
     /// Connections the system keeps waiting for accept, as in the seed's listen(5)
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(i32).range(0..))]
     backlog: i32,
+
+    /// Seconds one send may wait for a client that reads nothing; then its conversation ends
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS", value_parser = cli::parse_seconds)]
+    send_timeout: f64,
 }
 
 #[derive(Args, Debug)]
@@ -115,11 +115,11 @@ fn server(args: Server) -> anyhow::Result<()> {
         // The name shows which client a thread serves, in a panic message, a
         // debugger or `top -H` (Linux keeps its first 15 bytes).
         let (live_here, stop_here) = (live.clone(), stop.clone());
-        let encoding = args.net.encoding;
+        let (encoding, send_timeout) = (args.net.encoding, args.send_timeout);
         let spawned = thread::Builder::new()
             .name(format!("tcplink {addr}"))
             .spawn(move || {
-                let mut why = tcplink(sock, encoding);
+                let mut why = tcplink(sock, encoding, send_timeout);
                 drop(registered);
                 if stop_here.requested() {
                     why = "the server is stopping".to_owned();
@@ -142,19 +142,26 @@ fn server(args: Server) -> anyhow::Result<()> {
 }
 
 /// One conversation, the seed's `tcplink(sock, addr)`. Returns why it ended.
-fn tcplink(mut sock: TcpStream, encoding: Encoding) -> String {
-    match converse(&mut sock, encoding) {
+fn tcplink(mut sock: TcpStream, encoding: Encoding, send_timeout: f64) -> String {
+    match converse(&mut sock, encoding, send_timeout) {
         Ok(why) => why.to_owned(),
         Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-            format!("the client read nothing for {}s", SEND_TIMEOUT.as_secs())
+            format!("the client read nothing for {send_timeout}s")
         }
         Err(e) => errors::plain(&e),
     }
     // sock.close(): dropping the socket closes it.
 }
 
-fn converse(sock: &mut TcpStream, encoding: Encoding) -> io::Result<&'static str> {
-    sock.set_write_timeout(Some(SEND_TIMEOUT))?;
+fn converse(
+    sock: &mut TcpStream,
+    encoding: Encoding,
+    send_timeout: f64,
+) -> io::Result<&'static str> {
+    // A client that sends but never reads would, once its receive buffer and our
+    // send buffer are full, block our send forever. It may cost its own thread
+    // this long; then its conversation ends.
+    sock.set_write_timeout(Some(Duration::from_secs_f64(send_timeout)))?;
     // sock.send(b'Welcome!')
     sock.write_all(&encoding.encode("Welcome!"))?;
 

@@ -220,6 +220,24 @@ fn a_flood_of_random_bytes_costs_that_connection_at_most() {
 }
 
 #[test]
+fn a_client_that_never_reads_holds_its_thread_only_until_the_send_timeout() {
+    let (mut server, addr) = server(&["--send-timeout", "0.5"]);
+    // Sends and sends, reads nothing: soon the server's send to it blocks.
+    let mut deaf = tcp_peer(addr);
+    let deaf_addr = deaf.local_addr().unwrap();
+    deaf.set_write_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    // Our writes end by timing out once the server, blocked sending, stops reading.
+    while deaf.write_all(&[b'x'; 1000]).is_ok() {}
+    let closed = server.wait_for_text(&format!("connection from {deaf_addr} closed"));
+    assert!(
+        closed.ends_with("closed: the client read nothing for 0.5s (0 live)"),
+        "{closed}"
+    );
+    assert_eq!(ask(&mut welcomed(addr), "next"), "Hello, next!");
+}
+
+#[test]
 fn a_client_that_resets_mid_conversation_costs_only_itself() {
     let (mut server, addr) = server(&[]);
     let mut bystander = welcomed(addr);
@@ -314,7 +332,13 @@ fn works_over_ipv6_loopback() {
 
 #[test]
 fn help_lists_every_flag_with_its_default() {
-    let server_flags = ["--backlog", "[default: 5]", "[default: 13145]"];
+    let server_flags = [
+        "--backlog",
+        "[default: 5]",
+        "--send-timeout",
+        "[default: 10]",
+        "[default: 13145]",
+    ];
     assert_help_shows(ECHO, &["server"], &server_flags);
     assert_help_shows(
         ECHO,
