@@ -169,10 +169,13 @@ impl Program {
         }
     }
 
-    /// Writes `text` and a newline to the program's stdin.
+    /// Writes `text` and a newline to the program's stdin, in one write: `writeln!`
+    /// on an unbuffered pipe writes them separately, and a program that forwards
+    /// each read (as nc does) would then send the newline as a message of its own.
     pub fn send_line(&mut self, text: &str) {
         let stdin = self.stdin.as_mut().expect("stdin is still open");
-        writeln!(stdin, "{text}")
+        stdin
+            .write_all(format!("{text}\n").as_bytes())
             .unwrap_or_else(|e| panic!("{}: cannot write to stdin: {e}", self.name));
         stdin.flush().ok();
     }

@@ -148,7 +148,7 @@ fn two_hundred_clients_at_once_each_on_its_own_named_thread() {
 #[test]
 #[cfg(target_os = "linux")]
 fn five_hundred_connect_disconnect_cycles_leave_no_thread_behind() {
-    let (mut server, addr) = server(&[]);
+    let (server, addr) = server(&[]);
     let before = threads(&server);
     for i in 0..500 {
         let mut peer = tcp_peer(addr);
@@ -164,7 +164,6 @@ fn five_hundred_connect_disconnect_cycles_leave_no_thread_behind() {
     eventually("the server's threads end", || threads(&server) == before);
     // And the server still answers.
     assert_eq!(ask(&mut welcomed(addr), "still here"), "Hello, still here!");
-    server.wait_for_text("(1 live)");
 }
 
 /// Pseudo-random bytes (xorshift), so the flood is the same on every run.
@@ -214,9 +213,10 @@ fn a_flood_of_random_bytes_costs_that_connection_at_most() {
             .unwrap();
         assert!(peak_kib < 64 * 1024, "peak memory {peak_kib} KiB");
     }
+    // Once it goes, its thread ends too.
+    let flooder_addr = flooder.local_addr().unwrap();
     drop(flooder);
-    let flooder_gone = server.wait_for(|l| l.contains("closed") && l.ends_with("(2 live)"));
-    assert!(!flooder_gone.contains("panicked"), "{flooder_gone}");
+    server.wait_for_text(&format!("connection from {flooder_addr} closed"));
 }
 
 #[test]
