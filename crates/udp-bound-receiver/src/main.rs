@@ -46,10 +46,10 @@ fn run() -> anyhow::Result<()> {
     let local_addr = udp_socket
         .local_addr()
         .map_err(|e| errors::io("getsockname", e))?;
-    sockets::announce_listening(local_addr);
-
     // Ctrl-C sends us an empty datagram, so the blocked recvfrom returns at once.
+    // Installed before the `listening on` line: a Ctrl-C right after it must not kill us.
     let stop = Stop::for_udp_server(local_addr)?;
+    sockets::announce_listening(local_addr);
 
     let mut recv_data = vec![0u8; usize::from(args.buffer)];
     let mut received = 0;
