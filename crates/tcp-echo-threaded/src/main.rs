@@ -93,9 +93,11 @@ fn server(args: Server) -> anyhow::Result<()> {
         let (sock, addr) = match s.accept() {
             Ok(accepted) => accepted,
             // One failed accept (the client gave up, or we are out of file
-            // descriptors) costs that connection, not the server.
+            // descriptors) costs that connection, not the server. The pause keeps
+            // a lasting failure from filling the log while descriptors free up.
             Err(e) => {
                 eprintln!("accept failed: {}", errors::plain(&e));
+                thread::sleep(Duration::from_millis(100));
                 continue;
             }
         };

@@ -13,6 +13,8 @@
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::process::ExitCode;
+use std::thread;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use net_common::cli::{ClientArgs, ServerArgs};
@@ -81,9 +83,11 @@ fn server(args: Server) -> anyhow::Result<()> {
         let (mut clientsocket, addr) = match serversocket.accept() {
             Ok(accepted) => accepted,
             // One failed accept (the client gave up, or we are out of file
-            // descriptors) costs that connection, not the server.
+            // descriptors) costs that connection, not the server. The pause keeps
+            // a lasting failure from filling the log while descriptors free up.
             Err(e) => {
                 eprintln!("accept failed: {}", errors::plain(&e));
+                thread::sleep(Duration::from_millis(100));
                 continue;
             }
         };
