@@ -401,3 +401,15 @@ pub fn client_command(bin: &str, addr: SocketAddr, args: &[&str]) -> Command {
         .args(args);
     command
 }
+
+/// How many threads the process `pid` has, from the `Threads:` line of
+/// /proc/<pid>/status (Linux only).
+pub fn thread_count(pid: u32) -> usize {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_else(|e| panic!("cannot read /proc/{pid}/status: {e}"));
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("a Threads: line")
+}

@@ -44,14 +44,9 @@ fn ask(peer: &mut TcpStream, msg: &str) -> String {
     String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 
-/// The server's thread count, from /proc/<pid>/status (Linux).
+/// The server's thread count (Linux).
 fn threads(server: &Program) -> usize {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", server.id())).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("Threads:"))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap()
+    testing::thread_count(server.id())
 }
 
 #[test]

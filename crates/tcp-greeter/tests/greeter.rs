@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener};
+use std::net::{Shutdown, SocketAddr, TcpListener};
 use std::process::Command;
 use std::thread;
 use std::time::Duration;
@@ -143,6 +143,53 @@ fn a_bad_peer_costs_the_server_nothing() {
     let (ok, stdout, _) = client(addr, &[]);
     assert!(ok);
     assert!(stdout.starts_with(GREETING));
+}
+
+#[test]
+fn two_hundred_clients_connected_at_once_are_all_greeted() {
+    // 200 connections in a burst, faster than one thread accepts them. With the
+    // seed's listen(5) the queue overflows, and the system makes the clients that
+    // do not fit retry after a second (then 3, 7, ...): all are greeted, slowly.
+    // A backlog that holds the whole burst avoids the wait.
+    let (_server, addr) = server(&["--backlog", "256"]);
+    let peers: Vec<_> = (0..200).map(|_| tcp_peer(addr)).collect();
+    for mut peer in peers {
+        let mut bytes = Vec::new();
+        peer.read_to_end(&mut bytes).unwrap();
+        assert_eq!(bytes, format!("{GREETING}\r\n").as_bytes());
+    }
+}
+
+#[test]
+fn a_half_closed_client_still_gets_the_greeting() {
+    let (_server, addr) = server(&[]);
+    let mut peer = tcp_peer(addr);
+    // shutdown(SHUT_WR): "I have nothing to say", but still listening.
+    peer.shutdown(Shutdown::Write).unwrap();
+    let mut bytes = Vec::new();
+    peer.read_to_end(&mut bytes).unwrap();
+    assert_eq!(bytes, format!("{GREETING}\r\n").as_bytes());
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn five_hundred_connect_disconnect_cycles_leave_the_server_as_it_was() {
+    let (server, addr) = server(&[]);
+    let threads = || testing::thread_count(server.id());
+    let before = threads();
+    for i in 0..500 {
+        let mut peer = tcp_peer(addr);
+        if i % 2 == 0 {
+            peer.read_to_end(&mut Vec::new()).unwrap();
+        } else {
+            // Gone at once, with a reset instead of a clean close.
+            socket2::SockRef::from(&peer)
+                .set_linger(Some(Duration::ZERO))
+                .unwrap();
+        }
+    }
+    assert_eq!(receive_all(addr), format!("{GREETING}\r\n").as_bytes());
+    assert_eq!(threads(), before, "the greeter serves on one thread");
 }
 
 #[test]
