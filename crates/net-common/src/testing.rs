@@ -168,17 +168,19 @@ impl Program {
         }
     }
 
-    /// Writes `text` and a newline to the program's stdin.
+    /// Writes `text` and a newline to the program's stdin, in one write: `writeln!`
+    /// on an unbuffered pipe writes them separately, and a program that forwards
+    /// each read (as nc does) would then send the newline as a message of its own.
     pub fn send_line(&mut self, text: &str) {
         let stdin = self.stdin.as_mut().expect("stdin is still open");
-        writeln!(stdin, "{text}")
+        stdin
+            .write_all(format!("{text}\n").as_bytes())
             .unwrap_or_else(|e| panic!("{}: cannot write to stdin: {e}", self.name));
         stdin.flush().ok();
     }
 
-    /// Writes `bytes` to the program's stdin in one `write` call. `send_line` may
-    /// write a line and its newline separately, and a tool such as `nc -u` turns
-    /// each read of its stdin into one datagram; this keeps a line one datagram.
+    /// Writes `bytes` to the program's stdin in one `write` call (a tool such as
+    /// `nc -u` turns each read of its stdin into one datagram).
     pub fn send_bytes(&mut self, bytes: &[u8]) {
         let stdin = self.stdin.as_mut().expect("stdin is still open");
         stdin
@@ -369,6 +371,81 @@ pub fn settles<T: PartialEq + Copy>(want: T, timeout: Duration, probe: impl Fn()
         }
         thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// A raw TCP client for a test: connected to `addr`, with [`WAIT`] as its read
+/// and write timeouts, so a server that never answers fails the test instead of hanging it.
+pub fn tcp_peer(addr: SocketAddr) -> std::net::TcpStream {
+    let stream = std::net::TcpStream::connect_timeout(&addr, WAIT)
+        .unwrap_or_else(|e| panic!("cannot connect to {addr}: {e}"));
+    stream
+        .set_read_timeout(Some(WAIT))
+        .expect("set_read_timeout");
+    stream
+        .set_write_timeout(Some(WAIT))
+        .expect("set_write_timeout");
+    stream
+}
+
+/// Reads exactly `len` bytes from a peer (within its timeouts) and returns them as text.
+pub fn read_text(peer: &mut impl Read, len: usize) -> String {
+    let mut buf = vec![0; len];
+    peer.read_exact(&mut buf)
+        .unwrap_or_else(|e| panic!("expected {len} bytes: {e}"));
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// Waits up to [`WAIT`] for `done` to hold, checking every 20 ms. For what has no
+/// event to wait on, such as threads of another process ending; never for a server to start.
+pub fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while !done() {
+        assert!(Instant::now() < deadline, "{what}: not within {WAIT:?}");
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Runs `command` with no input; asserts it fails with one `error: ...` line on
+/// stderr that contains `text`. Returns its stdout.
+pub fn assert_fails_with(command: Command, text: &str) -> String {
+    let (status, stdout, stderr) = run(command, b"", WAIT);
+    assert!(!status.success(), "expected a failure, got {status}");
+    assert_one_line_error(&stderr);
+    assert!(stderr.contains(text), "expected {text:?} in: {stderr}");
+    stdout
+}
+
+/// A loopback address nothing listens on: a port the system just gave out and took back.
+pub fn unused_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free loopback port")
+}
+
+/// Runs `bin args... --help`; asserts it succeeds and shows each of `texts`.
+pub fn assert_help_shows(bin: &str, args: &[&str], texts: &[&str]) {
+    let mut command = Command::new(bin);
+    command.args(args).arg("--help");
+    let (status, stdout, _) = run(command, b"", WAIT);
+    assert!(status.success(), "{bin} --help failed");
+    for text in texts {
+        assert!(stdout.contains(text), "{text} missing from:\n{stdout}");
+    }
+}
+
+/// `bin client --host <ip> --port <port> args...`: the client side of a two-sided lesson.
+pub fn client_command(bin: &str, addr: SocketAddr, args: &[&str]) -> Command {
+    let mut command = Command::new(bin);
+    command
+        .args(["client", "--host", &addr.ip().to_string()])
+        .args(["--port", &addr.port().to_string()])
+        .args(args);
+    command
+}
+
+/// How many threads the process `pid` has (Linux only).
+pub fn thread_count(pid: u32) -> usize {
+    usize::try_from(proc_status(pid, "Threads")).expect("a thread count fits usize")
 }
 
 #[cfg(test)]
