@@ -11,7 +11,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use net_common::cli::ServerArgs;
+use net_common::cli::{self, ServerArgs};
 use net_common::stop::Stop;
 use net_common::{errors, sockets};
 
@@ -40,7 +40,7 @@ fn main() -> ExitCode {
 
 // ANCHOR: run
 fn run() -> anyhow::Result<()> {
-    let args = Args::parse();
+    let args: Args = cli::parse();
 
     // 1. udp_socket = socket(AF_INET, SOCK_DGRAM)
     // 2. udp_socket.bind(('127.0.0.1', 7788))
