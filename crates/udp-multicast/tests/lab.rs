@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use net_common::testing::{Program, WAIT, lesson_bin, python, run};
+use net_common::testing::{Program, WAIT, lesson_bin, run};
 
 const PEER: &str = env!("CARGO_BIN_EXE_udp-multicast");
 
@@ -120,29 +120,6 @@ fn multicast_crosses_the_cable_between_alice_and_bob() {
     lab.down();
 }
 
-/// Seed 001's TCP greeter server, bound to bob's address and a free port it prints.
-const PYTHON_TCP_SERVER: &str = r#"
-import socket, sys
-serversocket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-serversocket.bind((sys.argv[1], 0))
-serversocket.listen(5)
-print('listening on %s:%s' % serversocket.getsockname())
-clientsocket, addr = serversocket.accept()
-print('连接地址: %s' % addr[0])
-clientsocket.send('欢迎访问菜鸟教程！'.encode('utf-8'))
-clientsocket.close()
-"#;
-
-/// Seed 001's TCP greeter client, with a timeout.
-const PYTHON_TCP_CLIENT: &str = r#"
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.settimeout(5)
-s.connect((sys.argv[1], int(sys.argv[2])))
-print(s.recv(1024).decode('utf-8'))
-s.close()
-"#;
-
 #[test]
 #[ignore = "needs root: creates network namespaces (scripts/ci.sh runs it)"]
 fn udp_echo_and_a_tcp_greeter_cross_from_alice_to_bob() {
@@ -181,43 +158,26 @@ fn udp_echo_and_a_tcp_greeter_cross_from_alice_to_bob() {
         format!("answer from {addr}: Hello, from alice!\n1 answered, 0 lost\n")
     );
 
-    // A TCP lesson: lesson 3's tcp-greeter when this workspace has it, else the
-    // seed's Python greeter pair. Either way the connection crosses the cable.
-    let (server, addr) = if workspace().join("crates/tcp-greeter").exists() {
-        let greeter = lesson_bin("tcp-greeter");
-        let mut server = Program::spawn(lab.on(
-            "bob",
-            &greeter,
-            &["server", "--host", "10.99.0.2", "--port", "0"],
-        ));
-        let addr = server.listening_addr();
-        let port = addr.port().to_string();
-        let client = lab.on(
-            "alice",
-            &greeter,
-            &["client", "--host", "10.99.0.2", "--port", &port],
-        );
-        let (status, stdout, stderr) = run(client, b"", WAIT);
-        assert!(status.success(), "tcp-greeter client: {stderr}");
-        assert!(!stdout.trim().is_empty(), "the client printed no greeting");
-        (server, addr)
-    } else {
-        let script = python(PYTHON_TCP_SERVER, &["10.99.0.2"]);
-        let mut on_bob = lab.on("bob", "python3", &[]);
-        on_bob.args(script.get_args());
-        let mut server = Program::spawn(on_bob);
-        let addr = server.listening_addr();
-        let port = addr.port().to_string();
-        let script = python(PYTHON_TCP_CLIENT, &["10.99.0.2", &port]);
-        let mut on_alice = lab.on("alice", "python3", &[]);
-        on_alice.args(script.get_args());
-        let (status, stdout, stderr) = run(on_alice, b"", WAIT);
-        assert!(status.success(), "python client: {stderr}");
-        assert_eq!(stdout, "欢迎访问菜鸟教程！\n");
-        // The connection came from alice, across the cable.
-        assert_eq!(server.line(), "连接地址: 10.99.0.1");
-        (server, addr)
-    };
+    // Lesson 3: the greeter on bob, its client on alice, across the cable.
+    let greeter = lesson_bin("tcp-greeter");
+    let mut server = Program::spawn(lab.on(
+        "bob",
+        &greeter,
+        &["server", "--host", "10.99.0.2", "--port", "0"],
+    ));
+    let addr = server.listening_addr();
+    let port = addr.port().to_string();
+    let client = lab.on(
+        "alice",
+        &greeter,
+        &["client", "--host", "10.99.0.2", "--port", &port],
+    );
+    let (status, stdout, stderr) = run(client, b"", WAIT);
+    assert!(status.success(), "tcp-greeter client: {stderr}");
+    assert!(stdout.contains("Welcome"), "no greeting in: {stdout}");
+    // The connection came from alice's address, so it crossed the cable.
+    let logged = server.wait_for_text("connection from");
+    assert!(logged.starts_with("connection from 10.99.0.1:"), "{logged}");
     assert_eq!(addr.ip().to_string(), "10.99.0.2");
     drop(server);
     lab.down();
