@@ -152,7 +152,9 @@ mod exercise {
         a.send("after");
         let before = b.wait_for(&format!("[{}] after", a.addr));
         assert!(
-            !before.iter().any(|l| l.contains("/who") || l.contains("in the room")),
+            !before
+                .iter()
+                .any(|l| l.contains("/who") || l.contains("in the room")),
             "/who must answer the asker only, but the others saw {before:?}"
         );
     }
@@ -179,7 +181,9 @@ mod exercise {
         a.send("done");
         let before = c.wait_for(&format!("[{}] done", a.addr));
         assert!(
-            !before.iter().any(|l| l.contains("psst") || l.contains("anyone")),
+            !before
+                .iter()
+                .any(|l| l.contains("psst") || l.contains("anyone")),
             "a private message reached a third member: {before:?}"
         );
         assert_eq!(b.next(), format!("[{}] done", a.addr));
