@@ -21,6 +21,7 @@ pub struct ClientOpts {
     input: Messages,
 }
 
+// ANCHOR: run
 pub fn run(opts: ClientOpts) -> anyhow::Result<()> {
     let encoding = opts.net.encoding;
     let server = opts.net.addr()?;
@@ -65,7 +66,9 @@ pub fn run(opts: ClientOpts) -> anyhow::Result<()> {
     let _ = reader_done.recv_timeout(opts.net.timeout());
     Ok(())
 }
+// ANCHOR_END: run
 
+// ANCHOR: read_from_server
 /// def read_from_server(s): while True: print(s.recv(2048).decode('utf-8'))
 ///
 /// The seed's loop never ends: when the server goes away, recv returns b'' forever.
@@ -106,3 +109,4 @@ fn read_from_server(s: &TcpStream, encoding: Encoding, leaving: &AtomicBool) {
     }
     std::process::exit(0);
 }
+// ANCHOR_END: read_from_server

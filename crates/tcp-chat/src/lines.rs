@@ -58,6 +58,7 @@ impl<'a> Lines<'a> {
         }
     }
 
+    // ANCHOR: next
     /// The next message, or the end of the stream. A reset connection is an error.
     pub fn next(&mut self) -> io::Result<Next> {
         let mut chunk = [0u8; RECV_SIZE];
@@ -104,6 +105,7 @@ impl<'a> Lines<'a> {
             }
         }
     }
+    // ANCHOR_END: next
 
     fn take_pending(&mut self) -> Vec<u8> {
         self.searched = 0;

@@ -55,6 +55,7 @@ impl Room {
         self.lock().by_id.len()
     }
 
+    // ANCHOR: join
     /// Adds a member: `socket_list.append(s)`. Returns its id and the other end of
     /// its queue, for its writer thread.
     pub fn join(&self, addr: SocketAddr, stream: Arc<TcpStream>) -> (u64, Receiver<Line>) {
@@ -73,6 +74,7 @@ impl Room {
         );
         (id, lines)
     }
+    // ANCHOR_END: join
 
     /// Takes a member out: `socket_list.remove(s)`. Its writer sends what is still
     /// queued, then closes the connection. Returns how many members are left.
@@ -82,6 +84,7 @@ impl Room {
         members.by_id.len()
     }
 
+    // ANCHOR: broadcast
     /// Queues `text` for every member, and drops each member whose queue is full.
     pub fn broadcast(&self, text: &str) {
         let line = self.encode(text);
@@ -114,6 +117,7 @@ impl Room {
             let _ = member.stream.shutdown(Shutdown::Both);
         }
     }
+    // ANCHOR_END: broadcast
 
     /// Queues `text` for one member only (if its queue has room).
     pub fn tell(&self, id: u64, text: &str) {

@@ -33,6 +33,7 @@ const SEND_BUFFER: usize = 64 * 1024;
 /// How long the goodbye may take on Ctrl-C before the remaining connections are cut.
 const GOODBYE: Duration = Duration::from_millis(500);
 
+// ANCHOR: opts
 /// Relays every line to every client as "[<addr>] <text>" and announces who joins and leaves.
 #[derive(Args, Debug)]
 pub struct ServerOpts {
@@ -54,7 +55,9 @@ pub struct ServerOpts {
           value_parser = clap::value_parser!(u32).range(1..))]
     queue: u32,
 }
+// ANCHOR_END: opts
 
+// ANCHOR: run
 pub fn run(opts: ServerOpts) -> anyhow::Result<()> {
     let encoding = opts.net.encoding;
     let max_line = opts.max_line as usize;
@@ -110,7 +113,9 @@ pub fn run(opts: ServerOpts) -> anyhow::Result<()> {
     live.close_all();
     Ok(())
 }
+// ANCHOR_END: run
 
+// ANCHOR: welcome
 /// 5. socket_list.append(s)
 /// 6. threading.Thread(target=server_target, args=(s,)).start()
 ///    plus a second thread that does this client's sends.
@@ -151,7 +156,9 @@ fn welcome(
     }
     Ok(())
 }
+// ANCHOR_END: welcome
 
+// ANCHOR: server_target
 /// One client's reader: each message it sends goes to the whole room.
 fn server_target(
     id: u64,
@@ -186,7 +193,9 @@ fn server_target(
     let here = room.leave(id);
     announce(room, format!("* {addr} {why} ({here} here)"));
 }
+// ANCHOR_END: server_target
 
+// ANCHOR: write_to_client
 /// One client's writer: sends what its queue holds until the room lets go of it.
 fn write_to_client(s: &TcpStream, queue: Receiver<Line>) {
     for line in queue {
@@ -200,9 +209,12 @@ fn write_to_client(s: &TcpStream, queue: Receiver<Line>) {
     // is sent: end the connection. This also wakes its reader with the end of stream.
     let _ = s.shutdown(std::net::Shutdown::Both);
 }
+// ANCHOR_END: write_to_client
 
+// ANCHOR: announce
 /// The server's log is the room's transcript: print a line and send it to everyone.
 fn announce(room: &Room, text: String) {
     println!("{text}");
     room.broadcast(&text);
 }
+// ANCHOR_END: announce
