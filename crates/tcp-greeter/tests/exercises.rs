@@ -44,7 +44,7 @@ mod exercise {
     }
 
     /// Medium: after each greeting, log how many bytes went out:
-    /// "greeted 127.0.0.1:50001 with 66 bytes". Count what was sent, not the
+    /// "greeted 127.0.0.1:50001 with 71 bytes". Count what was sent, not the
     /// characters: under --encoding gbk a Chinese character takes 2 bytes, not 3.
     #[test]
     #[ignore = "exercise: fails until solved"]
