@@ -31,6 +31,7 @@ use net_common::live::LiveConnections;
 use net_common::stop::Stop;
 use net_common::{Encoding, errors, sockets};
 
+// ANCHOR: args
 /// A TCP server that answers "Hello, <message>!" with a thread per connection, and its client.
 #[derive(Parser, Debug)]
 #[command(version)]
@@ -69,6 +70,7 @@ struct Client {
     #[command(flatten)]
     input: Messages,
 }
+// ANCHOR_END: args
 
 fn main() -> ExitCode {
     errors::main(|| match Cli::parse().command {
@@ -77,6 +79,7 @@ fn main() -> ExitCode {
     })
 }
 
+// ANCHOR: server
 fn server(args: Server) -> anyhow::Result<()> {
     // s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     // s.bind(('127.0.0.1', 13145))
@@ -142,7 +145,9 @@ fn server(args: Server) -> anyhow::Result<()> {
     live.close_all();
     Ok(())
 }
+// ANCHOR_END: server
 
+// ANCHOR: tcplink
 /// One conversation, the seed's `tcplink(sock, addr)`. Returns why it ended.
 fn tcplink(mut sock: TcpStream, encoding: Encoding, send_timeout: f64) -> String {
     match converse(&mut sock, encoding, send_timeout) {
@@ -208,7 +213,9 @@ fn split_line_end(text: &str) -> (&str, &str) {
     }
     (text, "")
 }
+// ANCHOR_END: tcplink
 
+// ANCHOR: client
 fn client(args: Client) -> anyhow::Result<()> {
     // s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     // s.connect(('127.0.0.1', 13145))
@@ -252,7 +259,9 @@ fn client(args: Client) -> anyhow::Result<()> {
     println!("server closed the connection");
     Ok(())
 }
+// ANCHOR_END: client
 
+// ANCHOR: sender
 /// The client's sending side.
 struct Sender {
     s: TcpStream,
@@ -312,6 +321,7 @@ impl Sender {
         }
     }
 }
+// ANCHOR_END: sender
 
 #[cfg(test)]
 mod tests {

@@ -21,6 +21,7 @@ use net_common::cli::{ClientArgs, ServerArgs};
 use net_common::stop::Stop;
 use net_common::{errors, sockets};
 
+// ANCHOR: args
 /// The seed's greeting, in Chinese and English. It ends in CRLF, as the seed's does.
 const GREETING: &str = "欢迎访问小昱的 Rust 服务！Welcome to Xiaoyu's Rust service!\r\n";
 
@@ -55,6 +56,7 @@ struct Client {
     #[command(flatten)]
     net: ClientArgs<9999>,
 }
+// ANCHOR_END: args
 
 fn main() -> ExitCode {
     errors::main(|| match Cli::parse().command {
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
     })
 }
 
+// ANCHOR: server
 fn server(args: Server) -> anyhow::Result<()> {
     // 1. serversocket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     // 2. serversocket.bind((host, port)): the seed binds gethostname(), which may
@@ -107,7 +110,9 @@ fn server(args: Server) -> anyhow::Result<()> {
         drop(clientsocket);
     }
 }
+// ANCHOR_END: server
 
+// ANCHOR: client
 fn client(args: Client) -> anyhow::Result<()> {
     // 1. s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     // 2. s.connect((host, port))
@@ -155,3 +160,4 @@ fn client(args: Client) -> anyhow::Result<()> {
     // 5. s.close(): dropping the socket closes it.
     Ok(())
 }
+// ANCHOR_END: client
