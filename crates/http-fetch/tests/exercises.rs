@@ -109,7 +109,10 @@ mod exercise {
         assert!(status.success(), "{stdout}{stderr}");
         assert_eq!(requests.len(), 1, "{requests:?}");
         let request = &requests[0];
-        assert!(request.starts_with("GET /page.txt HTTP/1.1\r\n"), "{request}");
+        assert!(
+            request.starts_with("GET /page.txt HTTP/1.1\r\n"),
+            "{request}"
+        );
         assert!(
             request.contains(&format!("\r\nHost: {}\r\n", server_host(&url))),
             "{request}"
