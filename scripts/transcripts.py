@@ -13,9 +13,13 @@ A .run file has one step per line (# starts a comment):
 
     port 7788                  the real port of the server is shown as this one
     start N: BIN ARGS ## MORE  start BIN in terminal N; shown as `cargo run -p BIN -- ARGS`,
-                               MORE is appended but not shown ({port} = the server's port)
+                               MORE is appended but not shown ({port} = the server's port,
+                               in ARGS too, where it is shown as the `port` below)
+    start N: !CMD ARGS ## MORE a helper that is not a lesson, such as lesson 8's web server
+                               (`!python3 scripts/http-server.py ## --port 0`): shown as
+                               `CMD ARGS`; an ARG naming a file of the repository is found there
     listening N                wait for terminal N's `listening on` line; it sets {port}
-    run N: BIN ARGS ## MORE    start, close stdin, wait for the exit
+    run N: BIN ARGS ## MORE    start (a lesson, or !CMD), close stdin, wait for the exit
     stdin N: TEXT              the next start/run in terminal N is fed TEXT (\\n for newlines),
                                shown as `printf 'TEXT' | cargo run ...`
     type N: TEXT               type a line into terminal N (shown in its output)
@@ -27,15 +31,20 @@ A .run file has one step per line (# starts a comment):
 
 Ports the system picks for clients (127.0.0.1:54321) are shown as 50001, 50002, ...
 in order of appearance, so the text is the same on every run.
+
+Every program of one .run file runs in the same fresh, empty directory, removed at
+the end, so files a lesson saves (http-fetch's downloads) never land in the repository.
 """
 
 import difflib
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -63,16 +72,25 @@ class Terminal:
         with self.lock:
             return list(self.lines)
 
-    def start(self, shown, hidden, port):
+    def start(self, shown, hidden, port, cwd):
+        shown = shown.replace("{port}", str(port))
         binary, _, shown_args = shown.partition(" ")
         args = shlex.split(shown_args)
-        command = f"cargo run -p {binary}" + (" -- " + shown_args.strip() if args else "")
+        if binary.startswith("!"):  # a helper, not a lesson: shown as typed
+            binary = binary[1:]
+            program = binary
+            args = [str(ROOT / a) if (ROOT / a).is_file() else a for a in args]
+            command = shown[1:]
+        else:
+            program = str(BIN / binary)
+            command = f"cargo run -p {binary}" + (" -- " + shown_args.strip() if args else "")
         if self.stdin_text is not None:
             command = f"printf '{self.stdin_text}' | " + command
         self.add("$ " + command)
         hidden_args = [h.replace("{port}", str(port)) for h in hidden.split()]
         self.proc = subprocess.Popen(
-            [str(BIN / binary), *args, *hidden_args],
+            [program, *args, *hidden_args],
+            cwd=cwd,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -131,6 +149,7 @@ def run_script(path):
     def term(n):
         return terminals.setdefault(n, Terminal(n))
 
+    cwd = tempfile.mkdtemp(prefix="transcript-")
     try:
         for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             line = raw.strip()
@@ -144,7 +163,7 @@ def run_script(path):
                 shown_port = int(n)
             elif step in ("start", "run"):
                 shown, _, hidden = rest.partition("##")
-                term(n).start(shown.strip(), hidden.strip(), port)
+                term(n).start(shown.strip(), hidden.strip(), port, cwd)
                 if step == "run":
                     term(n).eof(shown=False)
                     term(n).wait_exit()
@@ -174,6 +193,7 @@ def run_script(path):
     finally:
         for t in terminals.values():
             t.kill()
+        shutil.rmtree(cwd, ignore_errors=True)
 
     text = ""
     for n in sorted(terminals):

@@ -53,6 +53,7 @@ impl Head {
         (100..200).contains(&self.code)
     }
 
+    // ANCHOR: framing
     /// How the body is delimited. Transfer-Encoding wins over Content-Length, and
     /// Content-Length values that disagree are refused: both are signs of a
     /// confused or malicious server (request smuggling works through them).
@@ -92,6 +93,7 @@ impl Head {
         }
         Ok(length.map_or(Framing::UntilClose, Framing::Length))
     }
+    // ANCHOR_END: framing
 
     /// The head as lines of text: `HTTP/1.1 200 OK`, then `Name: value` each.
     pub fn lines(&self) -> Vec<String> {

@@ -51,6 +51,7 @@ const BUFFER: usize = 64 * 1024;
 /// Exit code for a redirect (3xx): not an error, not the page either.
 const EXIT_REDIRECT: u8 = 3;
 
+// ANCHOR: args
 /// Fetches an http:// URL with a GET written by hand: prints the status line and headers, saves the body.
 #[derive(Parser, Debug)]
 #[command(
@@ -85,6 +86,7 @@ struct Args {
     #[arg(long, short, default_value_t = 10.0, value_parser = parse_seconds)]
     timeout: f64,
 }
+// ANCHOR_END: args
 
 fn main() -> ExitCode {
     let mut redirected = false;
@@ -99,6 +101,7 @@ fn main() -> ExitCode {
     }
 }
 
+// ANCHOR: request
 /// The request, byte for byte: request line, headers, each ending in CRLF, and
 /// an empty line to end the head. A GET has no body.
 fn request(url: &Url) -> String {
@@ -113,7 +116,9 @@ fn request(url: &Url) -> String {
         version = env!("CARGO_PKG_VERSION"),
     )
 }
+// ANCHOR_END: request
 
+// ANCHOR: run
 /// Returns whether the answer was a redirect.
 fn run() -> anyhow::Result<bool> {
     let args = Args::parse();
@@ -229,7 +234,9 @@ fn run() -> anyhow::Result<bool> {
     // 6. s.close(): dropping the socket closes it.
     Ok(false)
 }
+// ANCHOR_END: run
 
+// ANCHOR: copy_body
 /// The seed's recv loop (`while True: d = s.recv(1024); if d: ... else: break`),
 /// writing each piece out instead of keeping them all, and stopping where the
 /// framing says the body ends. `buf[..filled]` holds body bytes already received.
@@ -300,6 +307,7 @@ fn copy_body(
     }
     Ok(())
 }
+// ANCHOR_END: copy_body
 
 /// Prints a line of the head, or a note: on stdout, or on stderr under `-o -`.
 fn say(info: &mut dyn Write, line: impl Display) -> anyhow::Result<()> {
