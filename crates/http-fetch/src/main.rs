@@ -37,7 +37,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail};
 use clap::Parser;
-use net_common::cli::parse_seconds;
+use net_common::cli::{self, parse_seconds};
 use net_common::{Encoding, errors, sockets};
 
 use chunked::ChunkedDecoder;
@@ -56,9 +56,10 @@ const EXIT_REDIRECT: u8 = 3;
 #[derive(Parser, Debug)]
 #[command(
     version,
-    after_help = "Exit status: 0 the body was saved (2xx); 1 an error, including 4xx and 5xx \
-                  (nothing is saved) and a body cut short (kept as FILE.part); 2 a bad command \
-                  line; 3 a redirect (3xx), reported with its Location and not followed."
+    after_help = "Exit status: 0 the body was saved (2xx); 1 an error, including a URL it cannot \
+                  fetch, 4xx and 5xx (nothing is saved) and a body cut short (kept as \
+                  FILE.part); 2 a mistake in the flags; 3 a redirect (3xx), reported with its \
+                  Location and not followed."
 )]
 struct Args {
     /// The http:// URL to fetch (https:// needs TLS, which is outside this lesson)
@@ -121,7 +122,7 @@ fn request(url: &Url) -> String {
 // ANCHOR: run
 /// Returns whether the answer was a redirect.
 fn run() -> anyhow::Result<bool> {
-    let args = Args::parse();
+    let args: Args = cli::parse();
     let url = Url::parse(&args.url)?;
     let timeout = Duration::from_secs_f64(args.timeout);
     // With the body on stdout (-o -), everything else goes to stderr.

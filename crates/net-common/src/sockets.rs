@@ -84,6 +84,24 @@ pub fn tcp_listener(addr: SocketAddr, backlog: i32) -> anyhow::Result<TcpListene
     Ok(socket.into())
 }
 
+/// `clientsocket, addr = serversocket.accept()`: waits for the next connection.
+///
+/// A failed accept (the client gave up before we took it, or the process is out
+/// of file descriptors) costs that one connection, not the server: it is logged
+/// and the wait goes on. The short pause keeps a lasting failure from filling the
+/// log while descriptors free up.
+pub fn accept(listener: &TcpListener) -> (TcpStream, SocketAddr) {
+    loop {
+        match listener.accept() {
+            Ok(accepted) => return accepted,
+            Err(e) => {
+                eprintln!("accept failed: {}", errors::plain(&e));
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+}
+
 /// `s = socket.socket(...); s.connect((host, port))`, giving up after `timeout`.
 pub fn tcp_connect(addr: SocketAddr, timeout: Duration) -> anyhow::Result<TcpStream> {
     TcpStream::connect_timeout(&addr, timeout).map_err(|e| errors::connect(addr, e))

@@ -27,7 +27,7 @@ mod server;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use net_common::errors;
+use net_common::{cli, errors};
 
 /// A TCP chat room: the server relays every line to every client; the client prints the room and sends what you type.
 #[derive(Parser, Debug)]
@@ -44,7 +44,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    errors::main(|| match Cli::parse().command {
+    errors::main(|| match cli::parse::<Cli>().command {
         Command::Server(opts) => server::run(opts),
         Command::Client(opts) => client::run(opts),
     })

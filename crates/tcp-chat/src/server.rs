@@ -68,33 +68,29 @@ pub fn run(opts: ServerOpts) -> anyhow::Result<()> {
     // 3. ss.listen()
     let ss = sockets::tcp_listener(opts.net.addr()?, BACKLOG)?;
     let local = ss.local_addr().map_err(|e| errors::io("getsockname", e))?;
-    sockets::announce_listening(local);
-
-    // Ctrl-C connects to us, so the blocked accept returns at once.
+    // Ctrl-C connects to us, so the blocked accept returns at once. Installed
+    // before the `listening on` line, so that Ctrl-C works as soon as anyone can connect.
     let stop = Stop::for_tcp_server(local)?;
+    sockets::announce_listening(local);
     let live = LiveConnections::new();
     let room = Arc::new(Room::new(opts.queue as usize, encoding));
 
     loop {
         // 4. s, addr = ss.accept()
-        let accepted = ss.accept();
+        //    (a failed accept costs that one connection, not the server)
+        let (s, addr) = sockets::accept(&ss);
         if stop.requested() {
             break;
         }
-        let (s, addr) = match accepted {
-            Ok(pair) => pair,
-            // E.g. out of file descriptors: the server goes on, the others are unaffected.
-            // The pause keeps an error that persists from spinning the CPU.
-            Err(e) => {
-                eprintln!("accept failed: {}", errors::plain(&e));
-                thread::sleep(Duration::from_millis(100));
-                continue;
-            }
-        };
         // Only this thread adds members, so the count cannot grow between check and join.
         if room.len() >= max_clients {
-            println!("{addr} turned away: the room is full ({max_clients} clients)");
-            let full = format!("* the room is full ({max_clients} clients); try again later\n");
+            let clients = if max_clients == 1 {
+                "client"
+            } else {
+                "clients"
+            };
+            println!("{addr} turned away: the room is full ({max_clients} {clients})");
+            let full = format!("* the room is full ({max_clients} {clients}); try again later\n");
             let _ = (&s).write_all(&encoding.encode(&full));
             continue; // dropping s closes it
         }

@@ -73,7 +73,7 @@ struct Client {
 // ANCHOR_END: args
 
 fn main() -> ExitCode {
-    errors::main(|| match Cli::parse().command {
+    errors::main(|| match cli::parse::<Cli>().command {
         Command::Server(args) => server(args),
         Command::Client(args) => client(args),
     })
@@ -93,17 +93,8 @@ fn server(args: Server) -> anyhow::Result<()> {
 
     loop {
         // sock, addr = s.accept()
-        let (sock, addr) = match s.accept() {
-            Ok(accepted) => accepted,
-            // One failed accept (the client gave up, or we are out of file
-            // descriptors) costs that connection, not the server. The pause keeps
-            // a lasting failure from filling the log while descriptors free up.
-            Err(e) => {
-                eprintln!("accept failed: {}", errors::plain(&e));
-                thread::sleep(Duration::from_millis(100));
-                continue;
-            }
-        };
+        //   (a failed accept costs that one connection, not the server)
+        let (sock, addr) = sockets::accept(&s);
         if stop.requested() {
             break;
         }

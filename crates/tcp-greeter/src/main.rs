@@ -13,11 +13,9 @@
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::process::ExitCode;
-use std::thread;
-use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use net_common::cli::{ClientArgs, ServerArgs};
+use net_common::cli::{self, ClientArgs, ServerArgs};
 use net_common::stop::Stop;
 use net_common::{errors, sockets};
 
@@ -59,7 +57,7 @@ struct Client {
 // ANCHOR_END: args
 
 fn main() -> ExitCode {
-    errors::main(|| match Cli::parse().command {
+    errors::main(|| match cli::parse::<Cli>().command {
         Command::Server(args) => server(args),
         Command::Client(args) => client(args),
     })
@@ -83,17 +81,8 @@ fn server(args: Server) -> anyhow::Result<()> {
     let msg = args.net.encoding.encode(GREETING);
     loop {
         // 4. clientsocket, addr = serversocket.accept(): waits for the next connection.
-        let (mut clientsocket, addr) = match serversocket.accept() {
-            Ok(accepted) => accepted,
-            // One failed accept (the client gave up, or we are out of file
-            // descriptors) costs that connection, not the server. The pause keeps
-            // a lasting failure from filling the log while descriptors free up.
-            Err(e) => {
-                eprintln!("accept failed: {}", errors::plain(&e));
-                thread::sleep(Duration::from_millis(100));
-                continue;
-            }
-        };
+        //    A failed accept costs that one connection, not the server.
+        let (mut clientsocket, addr) = sockets::accept(&serversocket);
         if stop.requested() {
             println!("stopping (Ctrl-C)");
             return Ok(());
