@@ -19,6 +19,7 @@ A .run file has one step per line (# starts a comment):
                                (`!python3 scripts/http-server.py ## --port 0`): shown as
                                `CMD ARGS`; an ARG naming a file of the repository is found there
     listening N                wait for terminal N's `listening on` line; it sets {port}
+                               (a multicast peer's `joined GROUP:PORT ...` line works too)
     run N: BIN ARGS ## MORE    start (a lesson, or !CMD), close stdin, wait for the exit
     stdin N: TEXT              the next start/run in terminal N is fed TEXT (\\n for newlines),
                                shown as `printf 'TEXT' | cargo run ...`
@@ -115,6 +116,14 @@ class Terminal:
             time.sleep(0.02)
         raise RuntimeError(f"terminal {self.number}: {count}x {text!r} did not appear:\n" + "\n".join(self.output_lines()))
 
+    def wait_for_first(self, starts):
+        deadline = time.time() + WAIT
+        while time.time() < deadline:
+            if any(l.startswith(starts) for l in self.output_lines()[1:]):
+                return
+            time.sleep(0.02)
+        raise RuntimeError(f"terminal {self.number}: no line starting with {starts!r}:\n" + "\n".join(self.output_lines()))
+
     def type(self, text):
         self.add(text)
         self.proc.stdin.write((text + "\n").encode())
@@ -170,9 +179,10 @@ def run_script(path):
             elif step == "stdin":
                 term(n).stdin_text = rest
             elif step == "listening":
-                term(n).wait_for("listening on ")
-                listening = next(l for l in term(n).output_lines() if l.startswith("listening on "))
-                port = int(listening.split()[2].rsplit(":", 1)[1])
+                term(n).wait_for_first(("listening on ", "joined "))
+                listening = next(l for l in term(n).output_lines() if l.startswith(("listening on ", "joined ")))
+                address = listening.split()[2 if listening.startswith("listening on ") else 1]
+                port = int(address.rsplit(":", 1)[1])
             elif step == "type":
                 term(n).type(rest)
             elif step == "wait":

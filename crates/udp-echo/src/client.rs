@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use net_common::cli::{ClientArgs, Messages};
 use net_common::{Encoding, errors, sockets};
 
+// ANCHOR: args
 /// Flags of `udp-echo client`.
 #[derive(clap::Args, Debug)]
 // On loopback an answer takes microseconds, so the shared five seconds would make
@@ -27,10 +28,12 @@ pub struct Args {
     #[arg(long, short, value_name = "N", default_value_t = 2)]
     retries: u32,
 }
+// ANCHOR_END: args
 
 /// How many earlier messages the client remembers, to recognise their late answers.
 const REMEMBERED: usize = 16;
 
+// ANCHOR: run
 pub fn run(args: &Args) -> anyhow::Result<()> {
     // 1. s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     //    Python binds it on the first sendto; we bind now, to a port the system picks.
@@ -62,7 +65,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     // 5. s.close(): dropping the socket closes it.
     Ok(())
 }
+// ANCHOR_END: run
 
+// ANCHOR: ask
 /// Sends one message and waits for its answer, up to `--retries` more times, saying
 /// what happens each time. Returns whether an answer came.
 fn ask(
@@ -109,7 +114,9 @@ fn ask(
     }
     Ok(false)
 }
+// ANCHOR_END: ask
 
+// ANCHOR: wait
 /// Waits up to `--timeout` for the server's answer to `data` and returns it decoded,
 /// or `None` if none came. Datagrams that are not that answer are reported and
 /// skipped: one from another address, or a late answer to an earlier message
@@ -163,6 +170,7 @@ fn wait_for_answer(
         }
     }
 }
+// ANCHOR_END: wait
 
 /// Whether `needle` occurs in `haystack` (the empty message occurs everywhere).
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

@@ -8,6 +8,7 @@ use net_common::{errors, sockets};
 
 use crate::chance::Chance;
 
+// ANCHOR: args
 /// Flags of `udp-echo server`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -22,7 +23,9 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
 }
+// ANCHOR_END: args
 
+// ANCHOR: run
 pub fn run(args: &Args) -> anyhow::Result<()> {
     // 1. serversocket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     // 2. serversocket.bind((host, 9999))
@@ -100,7 +103,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     // 5. Dropping the socket closes it (the seed's loop never ends, so it never closes).
     Ok(())
 }
+// ANCHOR_END: run
 
+// ANCHOR: greeting
 /// `b'Hello, %s!' % data`, built from bytes as the seed does, so the answer is in
 /// whatever encoding the client used ("Hello, " and "!" are the same bytes in UTF-8
 /// and GBK). One change: a line ending the client sent (`nc` sends one) goes after
@@ -111,6 +116,7 @@ fn greeting(data: &[u8]) -> Vec<u8> {
     let ending = &data[line.len()..];
     [b"Hello, ", line, b"!", ending].concat()
 }
+// ANCHOR_END: greeting
 
 /// Parses `--drop-rate`: a share from 0 to 1.
 fn parse_rate(text: &str) -> Result<f64, String> {

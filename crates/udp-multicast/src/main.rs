@@ -30,6 +30,7 @@ use net_common::cli::Messages;
 use net_common::stop::Stop;
 use net_common::{Encoding, errors, sockets};
 
+// ANCHOR: args
 /// Joins a multicast group, prints every datagram sent to it, and sends each line of stdin to it.
 #[derive(Parser, Debug)]
 #[command(version)]
@@ -57,6 +58,7 @@ struct Args {
     #[command(flatten)]
     input: Messages,
 }
+// ANCHOR_END: args
 
 fn main() -> ExitCode {
     errors::main(run)
@@ -65,6 +67,7 @@ fn main() -> ExitCode {
 fn run() -> anyhow::Result<()> {
     let args = Args::parse();
 
+    // ANCHOR: setup
     // 1. s = socket.socket(type=socket.SOCK_DGRAM)
     // 2. s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1), before bind (the
     //    seed sets it after, too late for a second peer), then s.bind((..., 3000)).
@@ -111,7 +114,9 @@ fn run() -> anyhow::Result<()> {
     // machine, this one included, receive what it sends.
     sockets::set_multicast_loop(&sender, true)
         .map_err(|e| errors::io("setsockopt(IP_MULTICAST_LOOP)", e))?;
+    // ANCHOR_END: setup
 
+    // ANCHOR: chat
     // Lines from stdin and Ctrl-C both arrive here: None means "leave the group".
     // Ctrl-C is caught from before the first line on.
     let (lines, next) = mpsc::channel();
@@ -169,8 +174,10 @@ fn run() -> anyhow::Result<()> {
         .map_err(|e| errors::io("setsockopt(IP_DROP_MEMBERSHIP)", e))?;
     println!("left {group}");
     Ok(())
+    // ANCHOR_END: chat
 }
 
+// ANCHOR: read
 /// The seed's `read_socket`: prints every datagram sent to the group, with its
 /// sender (`recvfrom` instead of the seed's `recv`, which drops the sender).
 fn read_socket(sock: &UdpSocket, encoding: Encoding, me: SocketAddr) {
@@ -196,6 +203,7 @@ fn read_socket(sock: &UdpSocket, encoding: Encoding, me: SocketAddr) {
         }
     }
 }
+// ANCHOR_END: read
 
 /// Parses `--group`: only a multicast address can be joined.
 fn parse_group(text: &str) -> Result<Ipv4Addr, String> {
