@@ -10,15 +10,14 @@
 #   sudo scripts/lab.sh status    show them, and whether alice reaches bob
 #   sudo scripts/lab.sh down      remove them (the cable goes with them)
 #
-# Run any lesson on either host with `ip netns exec <host> <command>`, as root:
+# Build the lessons first as yourself (`cargo build`), then run any lesson's
+# binary on either host with `ip netns exec <host> <command>`, as root. (sudo
+# resets PATH, so `sudo ... cargo run` usually finds no cargo.)
 #
-#   sudo ip netns exec bob   cargo run -p udp-echo -- server --host 10.99.0.2
-#   sudo ip netns exec alice cargo run -p udp-echo -- client --host 10.99.0.2
-#   sudo ip netns exec alice cargo run -p udp-multicast -- --interface 10.99.0.1
-#   sudo ip netns exec bob   cargo run -p udp-multicast -- --interface 10.99.0.2
-#
-# (If root has no Rust toolchain, build first as yourself with `cargo build` and
-# run target/debug/<lesson> instead of `cargo run -p <lesson> --`.)
+#   sudo ip netns exec bob   target/debug/udp-echo server --host 10.99.0.2
+#   sudo ip netns exec alice target/debug/udp-echo client --host 10.99.0.2
+#   sudo ip netns exec alice target/debug/udp-multicast --interface 10.99.0.1
+#   sudo ip netns exec bob   target/debug/udp-multicast --interface 10.99.0.2
 #
 # LAB_PREFIX=t1- names the hosts t1-alice and t1-bob, so that several labs, such
 # as tests running at once, do not clash.
@@ -75,7 +74,7 @@ up() {
     done
     trap - ERR
     echo "lab up: $ALICE (10.99.0.1) and $BOB (10.99.0.2), joined by veth0"
-    echo "run a lesson on a host: sudo ip netns exec $ALICE cargo run -p <lesson> -- ..."
+    echo "run a lesson on a host: sudo ip netns exec $ALICE target/debug/<lesson> ... (after cargo build)"
 }
 
 down() {

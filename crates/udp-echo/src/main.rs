@@ -23,7 +23,7 @@ mod server;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use net_common::errors;
+use net_common::{cli, errors};
 
 /// A UDP server that answers every datagram, and a client that times out and retries.
 #[derive(Parser, Debug)]
@@ -42,7 +42,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    errors::main(|| match Cli::parse().command {
+    errors::main(|| match cli::parse::<Cli>().command {
         Command::Server(args) => server::run(&args),
         Command::Client(args) => client::run(&args),
     })

@@ -26,7 +26,7 @@ use std::sync::mpsc;
 use std::thread;
 
 use clap::Parser;
-use net_common::cli::Messages;
+use net_common::cli::{self, Messages};
 use net_common::stop::Stop;
 use net_common::{Encoding, errors, sockets};
 
@@ -65,7 +65,7 @@ fn main() -> ExitCode {
 }
 
 fn run() -> anyhow::Result<()> {
-    let args = Args::parse();
+    let args: Args = cli::parse();
 
     // ANCHOR: setup
     // 1. s = socket.socket(type=socket.SOCK_DGRAM)

@@ -3,7 +3,8 @@
 //! a real, non-loopback interface, UDP echo, and a TCP lesson cross it. Every test
 //! makes a lab of its own (a unique LAB_PREFIX) and tears it down after.
 //!
-//! These need root: `sudo cargo test -p udp-multicast --test lab -- --ignored`
+//! These need root: as root, `cargo test -p udp-multicast --test lab -- --ignored`
+//! (scripts/ci.sh runs them; `sudo cargo` usually finds no cargo, as sudo resets PATH)
 //! (scripts/ci.sh runs them).
 
 // In a test, an unwrap that fails fails the test, which is what it should do.
