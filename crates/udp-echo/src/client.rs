@@ -7,6 +7,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
 use net_common::cli::{ClientArgs, Messages};
+use net_common::stop::Stop;
 use net_common::{Encoding, errors, sockets};
 
 // ANCHOR: args
@@ -41,6 +42,13 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let s = sockets::udp_client(server)?;
     let mut earlier: VecDeque<Vec<u8>> = VecDeque::new();
     let (mut answered, mut lost) = (0, 0);
+    // Ctrl-C while a wait is under way ends the client at once, with the shell's
+    // status for Ctrl-C. A handler of our own also works where SIGINT was inherited
+    // as ignored, as a shell's background jobs inherit it.
+    let _stop = Stop::on_ctrl_c(|| {
+        println!("stopping (Ctrl-C)");
+        std::process::exit(130);
+    })?;
 
     // 2. for data in [b'Michael', b'Tracy', b'Sarah']: (seed 004: data = input())
     for line in args.input.lines() {
@@ -142,6 +150,8 @@ fn wait_for_answer(
             .map_err(|e| errors::io("setsockopt(SO_RCVTIMEO)", e))?;
         let (len, from) = match s.recv_from(&mut buf) {
             Ok(received) => received,
+            // A signal (Ctrl-C) cuts a wait that has a timeout short; its handler ends us.
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             // A timeout shows as WouldBlock on Linux and TimedOut on Windows.
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 return Ok(None);
