@@ -5,6 +5,7 @@
 #   scripts/bench.sh            every comparison; about 5 minutes on 2 cores
 #   scripts/bench.sh --smoke    one short run of each, to check the script (not for numbers)
 #   scripts/bench.sh chat       only the comparisons whose fragment name contains "chat"
+# Exits 1 if a target is missed (the results file still gets written).
 #
 # Rules it keeps: a fresh server for every measurement; Rust and Python runs alternate,
 # so a slow minute on the machine hurts both; the median of RUNS runs (3, or 5 for
@@ -23,7 +24,7 @@ ONLY=""
 for arg in "$@"; do
     case $arg in
         --smoke) SMOKE=1 ;;
-        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "bench: unknown option $arg" >&2; exit 2 ;;
         *) ONLY=$arg ;;
     esac
@@ -179,3 +180,8 @@ else
     [ "$SMOKE" = 1 ] && cat "$RESULT"
 fi
 echo "bench: done in $(( $(date +%s) - BEGAN )) s"
+missed=$(grep -c $'\tMISSED' "$TARGETS")
+if [ "$missed" -gt 0 ]; then
+    echo "bench: $missed target(s) missed; the results file says why"
+    exit 1
+fi

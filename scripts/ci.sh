@@ -13,10 +13,19 @@ command -v python3 >/dev/null || missing+=(python3)
 command -v nc >/dev/null || missing+=(netcat-openbsd)
 command -v curl >/dev/null || missing+=(curl)
 command -v ip >/dev/null || missing+=(iproute2)
+# Debian puts nginx in /usr/sbin, which a non-root PATH may lack.
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$(id -u)" -eq 0 ]; then
         apt-get update -qq
+        # Installing nginx would start the system's nginx on port 80; a policy-rc.d
+        # that says no keeps it stopped (the http-fetch tests start their own).
+        policy=/usr/sbin/policy-rc.d added_policy=""
+        if [ ! -e "$policy" ]; then
+            printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && added_policy=1
+        fi
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+        [ -z "$added_policy" ] || rm -f "$policy"
     else
         echo "missing ${missing[*]}, and not root to install them" >&2
         exit 1
@@ -33,7 +42,7 @@ cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
 step "cargo test --workspace"
 cargo test --workspace --quiet
 
-step "ignored tests (python3, nc, curl, root), except the exercise checks"
+step "ignored tests (python3, nc, curl, nginx, root), except the exercise checks"
 cargo test --workspace --quiet -- --ignored --skip exercise::
 
 step "scripts/tour.sh"

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use socket2::{SockAddr, Socket};
 
+use crate::procstatus::{CpuMeter, CpuUse};
 use crate::report::{Summary, per_second};
 use crate::{Target, parse_duration};
 
@@ -53,6 +54,10 @@ pub struct Opts {
     /// Seconds to wait after connecting, so the server has let everyone in
     #[arg(long, default_value = "1", value_parser = parse_duration)]
     settle: Duration,
+
+    /// The server's process id: adds the CPU time it used per delivered line (server_cpu_us)
+    #[arg(long)]
+    pid: Option<u32>,
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {
@@ -229,6 +234,8 @@ pub fn run(opts: &Opts) -> anyhow::Result<Summary> {
     let interval = Duration::from_secs_f64(1.0 / (clients as f64 * opts.rate));
     let mut sent_by = vec![0u64; clients];
     let mut send_failed = vec![false; clients];
+    let server_cpu = opts.pid.map(CpuMeter::start).transpose()?;
+    let own_cpu = CpuMeter::start(std::process::id())?;
     let start = Instant::now();
     let end = start + opts.duration;
     let mut due = start;
@@ -273,6 +280,7 @@ pub fn run(opts: &Opts) -> anyhow::Result<Summary> {
             break;
         }
     }
+    let cpu = CpuUse::measure(server_cpu.as_ref(), &own_cpu)?;
     let stalled_dropped = stalled.as_ref().map(was_closed);
     stop.store(true, Ordering::Relaxed);
 
@@ -299,7 +307,7 @@ pub fn run(opts: &Opts) -> anyhow::Result<Summary> {
         eprintln!("loadgen: {healthy_dropped} healthy client(s) dropped, the first: {why}");
     }
     let expected = sent * healthy_left;
-    Ok(Summary::new("chat")
+    let summary = Summary::new("chat")
         .put("clients", clients)
         .put("stalled", u8::from(stalled.is_some()))
         .num("rate_per_client", opts.rate, 1)
@@ -316,7 +324,8 @@ pub fn run(opts: &Opts) -> anyhow::Result<Summary> {
         .put(
             "stalled_dropped",
             stalled_dropped.map_or("none".to_owned(), |d| u8::from(d).to_string()),
-        ))
+        );
+    Ok(cpu.put_into(summary, total.distinct))
 }
 
 #[cfg(test)]

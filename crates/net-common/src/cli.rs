@@ -19,10 +19,40 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use clap::Args;
+use clap::error::ErrorKind;
+use clap::{Args, Parser};
 
 use crate::sockets;
 use crate::text::Encoding;
+
+/// Parses the command line like clap's `Parser::parse`, but a mistake is reported
+/// in one line, as every other error is: clap's own message also has a blank line
+/// and "For more information, try '--help'." `--help` and `--version` print in full.
+pub fn parse<T: Parser>() -> T {
+    T::try_parse().unwrap_or_else(|e| exit_with(&e))
+}
+
+fn exit_with(e: &clap::Error) -> ! {
+    use ErrorKind::{DisplayHelp, DisplayHelpOnMissingArgumentOrSubcommand, DisplayVersion};
+    if matches!(
+        e.kind(),
+        DisplayHelp | DisplayHelpOnMissingArgumentOrSubcommand | DisplayVersion
+    ) {
+        e.exit();
+    }
+    eprintln!("{}", one_line(e));
+    std::process::exit(2);
+}
+
+/// The first line of clap's message: "error: invalid value 'x' for '--port <PORT>': ...".
+fn one_line(e: &clap::Error) -> String {
+    let rendered = e.render().to_string();
+    rendered
+        .lines()
+        .next()
+        .unwrap_or("error: bad command line")
+        .to_owned()
+}
 
 /// `--host`, `--port` and `--encoding` for a program that binds an address.
 #[derive(Args, Clone, Debug)]
@@ -152,6 +182,19 @@ mod tests {
         ] {
             assert!(help.contains(default), "{default} missing from:\n{help}");
         }
+    }
+
+    #[test]
+    fn a_usage_error_is_one_line() {
+        let e = Demo::try_parse_from(["demo", "--port", "99999"])
+            .err()
+            .unwrap();
+        assert_eq!(
+            one_line(&e),
+            "error: invalid value '99999' for '--port <PORT>': 99999 is not in 0..=65535"
+        );
+        let e = Demo::try_parse_from(["demo", "--nope"]).err().unwrap();
+        assert_eq!(one_line(&e), "error: unexpected argument '--nope' found");
     }
 
     #[test]

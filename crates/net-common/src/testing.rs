@@ -24,6 +24,8 @@ pub struct Program {
     lines: Receiver<String>,
     seen: Vec<String>,
     stderr: Arc<Mutex<Vec<u8>>>,
+    /// Disconnects when the stderr reader has read everything.
+    stderr_done: Receiver<()>,
 }
 
 impl Program {
@@ -69,7 +71,9 @@ impl Program {
         });
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let sink = stderr.clone();
+        let (done, stderr_done) = mpsc::channel::<()>();
         thread::spawn(move || {
+            let _done = done; // dropped when this thread ends
             let mut buf = [0; 4096];
             while let Ok(n @ 1..) = stderr_pipe.read(&mut buf) {
                 sink.lock()
@@ -84,6 +88,7 @@ impl Program {
             lines,
             seen: Vec::new(),
             stderr,
+            stderr_done,
         }
     }
 
@@ -163,12 +168,24 @@ impl Program {
         }
     }
 
-    /// Writes `text` and a newline to the program's stdin.
+    /// Writes `text` and a newline to the program's stdin, in one write: `writeln!`
+    /// on an unbuffered pipe writes them separately, and a program that forwards
+    /// each read (as nc does) would then send the newline as a message of its own.
     pub fn send_line(&mut self, text: &str) {
         let stdin = self.stdin.as_mut().expect("stdin is still open");
-        writeln!(stdin, "{text}")
+        stdin
+            .write_all(format!("{text}\n").as_bytes())
             .unwrap_or_else(|e| panic!("{}: cannot write to stdin: {e}", self.name));
         stdin.flush().ok();
+    }
+
+    /// Writes `bytes` to the program's stdin in one `write` call (a tool such as
+    /// `nc -u` turns each read of its stdin into one datagram).
+    pub fn send_bytes(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin is still open");
+        stdin
+            .write_all(bytes)
+            .unwrap_or_else(|e| panic!("{}: cannot write to stdin: {e}", self.name));
     }
 
     /// Closes stdin: the program sees the end of its input.
@@ -197,6 +214,9 @@ impl Program {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
+                // The readers end when the pipes close; let them finish, so that
+                // `stderr()` and the returned lines hold everything the program wrote.
+                let _ = self.stderr_done.recv_timeout(Duration::from_secs(2));
                 let mut rest = Vec::new();
                 // The stdout reader ends when the pipe closes; give it a moment to drain.
                 while let Some(line) = self.next_line(Duration::from_millis(500)) {
@@ -319,4 +339,133 @@ pub fn python(script: &str, args: &[&str]) -> Command {
     let mut command = Command::new("python3");
     command.arg("-u").arg("-c").arg(script).args(args);
     command
+}
+
+/// A number from a running process's `/proc/<pid>/status` (Linux): e.g. `"Threads"`,
+/// or `"VmRSS"` and `"VmHWM"` (peak resident memory), which are in kB.
+pub fn proc_status(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_else(|e| panic!("cannot read /proc/{pid}/status: {e}"));
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|value| value.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no number for {field} in /proc/{pid}/status"))
+}
+
+/// How many file descriptors (sockets included) a running process has open (Linux).
+pub fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap_or_else(|e| panic!("cannot list /proc/{pid}/fd: {e}"))
+        .count()
+}
+
+/// Polls `probe` until it returns `want` or `timeout` passes; returns the last value.
+/// For counts that settle a moment after the event (threads ending, sockets closing).
+pub fn settles<T: PartialEq + Copy>(want: T, timeout: Duration, probe: impl Fn() -> T) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let now = probe();
+        if now == want || Instant::now() >= deadline {
+            return now;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A raw TCP client for a test: connected to `addr`, with [`WAIT`] as its read
+/// and write timeouts, so a server that never answers fails the test instead of hanging it.
+pub fn tcp_peer(addr: SocketAddr) -> std::net::TcpStream {
+    let stream = std::net::TcpStream::connect_timeout(&addr, WAIT)
+        .unwrap_or_else(|e| panic!("cannot connect to {addr}: {e}"));
+    stream
+        .set_read_timeout(Some(WAIT))
+        .expect("set_read_timeout");
+    stream
+        .set_write_timeout(Some(WAIT))
+        .expect("set_write_timeout");
+    stream
+}
+
+/// Reads exactly `len` bytes from a peer (within its timeouts) and returns them as text.
+pub fn read_text(peer: &mut impl Read, len: usize) -> String {
+    let mut buf = vec![0; len];
+    peer.read_exact(&mut buf)
+        .unwrap_or_else(|e| panic!("expected {len} bytes: {e}"));
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// Waits up to [`WAIT`] for `done` to hold, checking every 20 ms. For what has no
+/// event to wait on, such as threads of another process ending; never for a server to start.
+pub fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while !done() {
+        assert!(Instant::now() < deadline, "{what}: not within {WAIT:?}");
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Runs `command` with no input; asserts it fails with one `error: ...` line on
+/// stderr that contains `text`. Returns its stdout.
+pub fn assert_fails_with(command: Command, text: &str) -> String {
+    let (status, stdout, stderr) = run(command, b"", WAIT);
+    assert!(!status.success(), "expected a failure, got {status}");
+    assert_one_line_error(&stderr);
+    assert!(stderr.contains(text), "expected {text:?} in: {stderr}");
+    stdout
+}
+
+/// A loopback address nothing listens on: a port the system just gave out and took back.
+pub fn unused_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free loopback port")
+}
+
+/// Runs `bin args... --help`; asserts it succeeds and shows each of `texts`.
+pub fn assert_help_shows(bin: &str, args: &[&str], texts: &[&str]) {
+    let mut command = Command::new(bin);
+    command.args(args).arg("--help");
+    let (status, stdout, _) = run(command, b"", WAIT);
+    assert!(status.success(), "{bin} --help failed");
+    for text in texts {
+        assert!(stdout.contains(text), "{text} missing from:\n{stdout}");
+    }
+}
+
+/// `bin client --host <ip> --port <port> args...`: the client side of a two-sided lesson.
+pub fn client_command(bin: &str, addr: SocketAddr, args: &[&str]) -> Command {
+    let mut command = Command::new(bin);
+    command
+        .args(["client", "--host", &addr.ip().to_string()])
+        .args(["--port", &addr.port().to_string()])
+        .args(args);
+    command
+}
+
+/// How many threads the process `pid` has (Linux only).
+pub fn thread_count(pid: u32) -> usize {
+    usize::try_from(proc_status(pid, "Threads")).expect("a thread count fits usize")
+}
+
+#[cfg(test)]
+mod proc_tests {
+    use super::*;
+
+    #[test]
+    fn reads_this_process_threads_memory_and_fds() {
+        let pid = std::process::id();
+        assert!(proc_status(pid, "Threads") >= 1);
+        assert!(proc_status(pid, "VmHWM") >= proc_status(pid, "VmRSS") / 2);
+        // Other tests run in parallel and open files too, so no exact count here.
+        assert!(open_fds(pid) >= 3, "stdin, stdout and stderr at least");
+        let calls = std::sync::atomic::AtomicU32::new(0);
+        let probe = || calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        assert_eq!(settles(3, WAIT, probe), 3, "polls until the value comes");
+        assert_eq!(
+            settles(0, Duration::from_millis(50), || 1),
+            1,
+            "gives up in time"
+        );
+    }
 }

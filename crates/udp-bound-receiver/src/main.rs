@@ -11,7 +11,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use net_common::cli::ServerArgs;
+use net_common::cli::{self, ServerArgs};
 use net_common::stop::Stop;
 use net_common::{errors, sockets};
 
@@ -40,7 +40,7 @@ fn main() -> ExitCode {
 
 // ANCHOR: run
 fn run() -> anyhow::Result<()> {
-    let args = Args::parse();
+    let args: Args = cli::parse();
 
     // 1. udp_socket = socket(AF_INET, SOCK_DGRAM)
     // 2. udp_socket.bind(('127.0.0.1', 7788))
@@ -49,10 +49,10 @@ fn run() -> anyhow::Result<()> {
     let local_addr = udp_socket
         .local_addr()
         .map_err(|e| errors::io("getsockname", e))?;
-    sockets::announce_listening(local_addr);
-
     // Ctrl-C sends us an empty datagram, so the blocked recvfrom returns at once.
+    // Installed before we say we are listening, so an early Ctrl-C is handled too.
     let stop = Stop::for_udp_server(local_addr)?;
+    sockets::announce_listening(local_addr);
 
     let mut recv_data = vec![0u8; usize::from(args.buffer)];
     let mut received = 0;

@@ -17,7 +17,7 @@ use std::io::ErrorKind;
 use std::process::ExitCode;
 
 use clap::Parser;
-use net_common::cli::{ClientArgs, Messages};
+use net_common::cli::{self, ClientArgs, Messages};
 use net_common::{errors, sockets};
 
 // ANCHOR: args
@@ -43,7 +43,7 @@ fn main() -> ExitCode {
 
 // ANCHOR: run
 fn run() -> anyhow::Result<()> {
-    let args = Args::parse();
+    let args: Args = cli::parse();
 
     // 1. udp_socket = socket(AF_INET, SOCK_DGRAM)
     //    Python binds it on the first sendto; we bind now, to a port the system picks.

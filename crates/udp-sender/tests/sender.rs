@@ -99,8 +99,8 @@ fn reply_says_when_no_answer_comes() {
 fn bad_input_is_a_one_line_error() {
     for (args, expected) in [
         (
-            vec!["--host", "no-such-host.invalid", "-m", "x"],
-            "error: unknown host 'no-such-host.invalid'",
+            vec!["--host", "no such host", "-m", "x"],
+            "error: unknown host 'no such host'",
         ),
         (
             vec!["--encoding", "latin1", "-m", "x"],
@@ -113,11 +113,8 @@ fn bad_input_is_a_one_line_error() {
         let (status, _, stderr) = run(command, b"", WAIT);
         assert!(!status.success(), "{args:?}");
         assert!(stderr.starts_with(expected), "{args:?}: {stderr}");
-        assert!(!stderr.contains("panicked"));
+        assert_one_line_error(&stderr);
     }
-    let mut command = Command::new(SENDER);
-    command.args(["--host", "no-such-host.invalid", "-m", "x"]);
-    assert_one_line_error(&run(command, b"", WAIT).2);
 }
 
 /// The seed's receiver ("udp绑定信息"), bound to a free port it prints first.

@@ -1,0 +1,157 @@
+//! Lesson 3: a TCP server greets each connection and closes it (seed 001, "创建一个本地连接").
+//!
+//! ```text
+//! cargo run -p tcp-greeter -- server                   # listening on 127.0.0.1:9999
+//! cargo run -p tcp-greeter -- client                   # in a second terminal
+//! cargo run -p tcp-greeter -- server --encoding gbk    # greet in GBK: the client still reads it
+//! nc 127.0.0.1 9999                                    # any TCP tool can be the client
+//! ```
+//!
+//! Unlike UDP, TCP has connections. The listening socket only waits for them:
+//! each `accept` returns a new socket for one client, and the server talks to
+//! that client through it while the listening socket waits for the next.
+
+use std::io::{self, ErrorKind, Read, Write};
+use std::process::ExitCode;
+use std::thread;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use net_common::cli::{ClientArgs, ServerArgs};
+use net_common::stop::Stop;
+use net_common::{errors, sockets};
+
+/// The seed's greeting, in Chinese and English. It ends in CRLF, as the seed's does.
+const GREETING: &str = "欢迎访问小昱的 Rust 服务！Welcome to Xiaoyu's Rust service!\r\n";
+
+/// A TCP server that greets each connection and closes it, and a client that prints the greeting.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Greet each connection with one line, then close it
+    Server(Server),
+    /// Connect and print what the server sends, until it closes the connection
+    Client(Client),
+}
+
+#[derive(Args, Debug)]
+struct Server {
+    #[command(flatten)]
+    net: ServerArgs<9999>,
+
+    /// Connections the system keeps waiting for accept, as in the seed's listen(5)
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(i32).range(0..))]
+    backlog: i32,
+}
+
+#[derive(Args, Debug)]
+struct Client {
+    #[command(flatten)]
+    net: ClientArgs<9999>,
+}
+
+fn main() -> ExitCode {
+    errors::main(|| match Cli::parse().command {
+        Command::Server(args) => server(args),
+        Command::Client(args) => client(args),
+    })
+}
+
+fn server(args: Server) -> anyhow::Result<()> {
+    // 1. serversocket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    // 2. serversocket.bind((host, port)): the seed binds gethostname(), which may
+    //    face the network; we bind 127.0.0.1 unless --host says otherwise.
+    // 3. serversocket.listen(5): from now on the system completes connections by
+    //    itself and queues up to --backlog of them until we accept them.
+    let serversocket = sockets::tcp_listener(args.net.addr()?, args.backlog)?;
+    let local = serversocket
+        .local_addr()
+        .map_err(|e| errors::io("getsockname", e))?;
+    // Before the `listening on` line, so that Ctrl-C works as soon as anyone can connect.
+    let stop = Stop::for_tcp_server(local)?;
+    sockets::announce_listening(local);
+
+    let msg = args.net.encoding.encode(GREETING);
+    loop {
+        // 4. clientsocket, addr = serversocket.accept(): waits for the next connection.
+        let (mut clientsocket, addr) = match serversocket.accept() {
+            Ok(accepted) => accepted,
+            // One failed accept (the client gave up, or we are out of file
+            // descriptors) costs that connection, not the server. The pause keeps
+            // a lasting failure from filling the log while descriptors free up.
+            Err(e) => {
+                eprintln!("accept failed: {}", errors::plain(&e));
+                thread::sleep(Duration::from_millis(100));
+                continue;
+            }
+        };
+        if stop.requested() {
+            println!("stopping (Ctrl-C)");
+            return Ok(());
+        }
+        // 5. print("连接地址: %s" % str(addr))
+        println!("connection from {addr}");
+
+        // 6. clientsocket.send(msg.encode('utf-8')). Python's send() may send only
+        //    part of the bytes (sendall() sends them all); write_all is sendall.
+        if let Err(e) = clientsocket.write_all(&msg) {
+            println!("could not greet {addr}: {}", errors::plain(&e));
+        }
+        // 7. clientsocket.close(): the client sees the end of the stream.
+        drop(clientsocket);
+    }
+}
+
+fn client(args: Client) -> anyhow::Result<()> {
+    // 1. s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    // 2. s.connect((host, port))
+    let addr = args.net.addr()?;
+    let mut s = sockets::tcp_connect(addr, args.net.timeout())?;
+    // A server that neither sends nor closes would keep us waiting forever.
+    s.set_read_timeout(Some(args.net.timeout()))
+        .map_err(|e| errors::io("setsockopt(SO_RCVTIMEO)", e))?;
+
+    // 3. msg = s.recv(1024): the seed takes one recv as the whole greeting. But TCP
+    //    carries a stream of bytes, not messages: one recv returns what has arrived
+    //    so far, which may be only the start. So we read until the server closes
+    //    the connection (recv returns no bytes), printing as we go. The stream
+    //    decoder keeps a character that two reads cut in half until it is whole.
+    let mut decoder = args.net.encoding.stream_decoder();
+    let mut buf = [0u8; 1024];
+    let mut at_line_start = true;
+    loop {
+        let n = match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                anyhow::bail!(
+                    "{addr} sent nothing more for {}s and did not close the connection",
+                    args.net.timeout
+                )
+            }
+            Err(e) => return Err(errors::io("recv", e)),
+        };
+        // 4. print(msg.decode('utf-8'))
+        let text = decoder.feed(&buf[..n]);
+        print!("{text}");
+        if !text.is_empty() {
+            at_line_start = text.ends_with('\n');
+        }
+        io::stdout()
+            .flush()
+            .map_err(|e| errors::io("writing stdout", e))?;
+    }
+    let rest = decoder.finish();
+    if !at_line_start || !rest.is_empty() {
+        println!("{rest}");
+    }
+    println!("server closed the connection");
+    // 5. s.close(): dropping the socket closes it.
+    Ok(())
+}

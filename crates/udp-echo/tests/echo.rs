@@ -1,0 +1,371 @@
+//! Lesson 6's real binary: its server against its client, a raw socket, a
+//! seed-style Python client and `nc -u`; its client against a seed-style Python
+//! server and a test server that answers late or not at all.
+
+// In a test, an unwrap that fails fails the test, which is what it should do.
+#![allow(clippy::unwrap_used)]
+
+use std::net::{SocketAddr, UdpSocket};
+use std::process::{Command, ExitStatus};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use net_common::testing::{Program, WAIT, assert_one_line_error, python, run};
+
+const ECHO: &str = env!("CARGO_BIN_EXE_udp-echo");
+
+fn server(args: &[&str]) -> (Program, SocketAddr) {
+    let mut all = vec!["server", "--port", "0"];
+    all.extend_from_slice(args);
+    Program::server(ECHO, &all)
+}
+
+fn client(addr: SocketAddr, args: &[&str]) -> Command {
+    let mut command = Command::new(ECHO);
+    command
+        .args(["client", "--host", &addr.ip().to_string()])
+        .args(["--port", &addr.port().to_string()])
+        .args(args);
+    command
+}
+
+/// A raw socket for the test, with a read timeout so that nothing hangs.
+fn peer() -> UdpSocket {
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.set_read_timeout(Some(WAIT)).unwrap();
+    peer
+}
+
+fn recv(socket: &UdpSocket) -> (Vec<u8>, SocketAddr) {
+    let mut buf = [0; 4096];
+    let (n, from) = socket
+        .recv_from(&mut buf)
+        .expect("a datagram within the timeout");
+    (buf[..n].to_vec(), from)
+}
+
+#[test]
+fn client_and_server_pair_up_in_utf8_and_gbk() {
+    for encoding in ["utf8", "gbk"] {
+        let (mut server, addr) = server(&["-e", encoding]);
+        let (status, stdout, stderr) = run(
+            client(addr, &["-e", encoding]),
+            "Michael\n你好，世界\nexit\nnot sent\n".as_bytes(),
+            WAIT,
+        );
+        assert!(status.success(), "{stderr}");
+        assert_eq!(
+            stdout,
+            format!(
+                "answer from {addr}: Hello, Michael!\nanswer from {addr}: Hello, 你好，世界!\n2 answered, 0 lost\n"
+            ),
+            "{encoding}"
+        );
+        let first = server.line();
+        assert!(
+            first.starts_with("from 127.0.0.1:") && first.ends_with(": Michael -> Hello, Michael!"),
+            "{first}"
+        );
+        let second = server.line();
+        assert!(
+            second.ends_with(": 你好，世界 -> Hello, 你好，世界!"),
+            "{second}"
+        );
+        // "exit" ended the client: nothing after it reached the server.
+        server.interrupt();
+        let (status, rest) = server.wait_exit(WAIT);
+        assert!(status.success());
+        assert_eq!(rest, ["stopping (Ctrl-C)"], "{encoding}");
+    }
+}
+
+#[test]
+fn works_over_ipv6_loopback() {
+    let (_server, addr) = server(&["--host", "::1"]);
+    assert!(addr.is_ipv6());
+    let (status, stdout, stderr) = run(client(addr, &["-m", "v6"]), b"", WAIT);
+    assert!(status.success(), "{stderr}");
+    assert!(
+        stdout.starts_with(&format!("answer from {addr}: Hello, v6!\n")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_misbehaving_peer_costs_only_its_own_answers() {
+    let (mut server, addr) = server(&[]);
+    let rude = peer();
+    // Longer than the server's 1024-byte buffer: cut, said so, and answered anyway.
+    rude.send_to(&[b'x'; 3000], addr).unwrap();
+    let (answer, from) = recv(&rude);
+    assert_eq!(from, addr);
+    assert_eq!(answer, [&b"Hello, "[..], &[b'x'; 1024], b"!"].concat());
+    // Bytes that are not text are answered as they are and logged as U+FFFD.
+    rude.send_to(b"\xff\xfe", addr).unwrap();
+    assert_eq!(recv(&rude).0, b"Hello, \xff\xfe!");
+    assert!(
+        server
+            .line()
+            .contains("(truncated: 3000 bytes sent, first 1024 kept)")
+    );
+    assert!(
+        server
+            .line()
+            .ends_with(": \u{fffd}\u{fffd} -> Hello, \u{fffd}\u{fffd}!")
+    );
+
+    // Somebody else is still served, and the log shows who sent what.
+    let polite = peer();
+    polite.send_to(b"ping", addr).unwrap();
+    assert_eq!(recv(&polite).0, b"Hello, ping!");
+    assert_eq!(
+        server.line(),
+        format!(
+            "from {}: ping -> Hello, ping!",
+            polite.local_addr().unwrap()
+        )
+    );
+}
+
+#[test]
+fn with_drop_rate_half_the_client_retries_and_reports_lost_answers() {
+    // Seed 3 drops, for these messages, some first tries and both tries of one message.
+    let (mut server, addr) = server(&["--drop-rate", "0.5", "--seed", "3"]);
+    assert_eq!(
+        server.line(),
+        "dropping 50% of datagrams on purpose (--drop-rate 0.5)"
+    );
+    let messages = ["a", "b", "c", "d", "e", "f"];
+    let mut args = vec!["--timeout", "0.2", "--retries", "1"];
+    for m in &messages {
+        args.extend(["-m", m]);
+    }
+    let started = Instant::now();
+    let (status, stdout, stderr) = run(client(addr, &args), b"", WAIT);
+    assert!(status.success(), "a lost answer is not an error: {stderr}");
+    // Every wait is bounded: 6 messages, 2 tries each at most, 0.2 s per try.
+    assert!(started.elapsed() < Duration::from_secs(5), "{stdout}");
+
+    let count = |text: &str| stdout.lines().filter(|l| l.contains(text)).count();
+    let retried = count("(try 2 of 2)") - count("is lost");
+    let lost = count("is lost");
+    assert!(retried >= 1, "an answer came on the second try:\n{stdout}");
+    assert!(lost >= 1, "both tries of a message were dropped:\n{stdout}");
+    let answered = count("answer from");
+    assert_eq!(answered + lost, messages.len(), "{stdout}");
+    assert!(stdout.ends_with(&format!("{answered} answered, {lost} lost\n")));
+
+    // Each dropped datagram is one the client waited for in vain, and no more.
+    let datagrams = answered + count("no answer within");
+    let log: Vec<String> = (0..datagrams).map(|_| server.line()).collect();
+    let dropped = log
+        .iter()
+        .filter(|l| l.ends_with("-> dropped on purpose"))
+        .count();
+    assert_eq!(dropped, count("no answer within"), "{log:?}\n{stdout}");
+}
+
+#[test]
+fn a_late_answer_to_an_earlier_message_is_not_taken_for_the_current_one() {
+    let fake = peer();
+    let addr = fake.local_addr().unwrap();
+    let stranger = peer();
+    let fake_server = thread::spawn(move || {
+        // Both tries of "a" go unanswered.
+        let (data, client) = recv(&fake);
+        assert_eq!(data, b"a");
+        assert_eq!(recv(&fake).0, b"a");
+        // When "b" comes, a stranger and the late answer to "a" arrive first.
+        assert_eq!(recv(&fake).0, b"b");
+        stranger.send_to(b"Hello, b!", client).unwrap();
+        fake.send_to(b"Hello, a!", client).unwrap();
+        fake.send_to(b"Hello, b!", client).unwrap();
+        stranger.local_addr().unwrap()
+    });
+    let (status, stdout, stderr) = run(
+        client(addr, &["-t", "0.3", "-r", "1", "-m", "a", "-m", "b"]),
+        b"",
+        WAIT,
+    );
+    let stranger = fake_server.join().unwrap();
+    assert!(status.success(), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines[..2],
+        [
+            r#"no answer within 0.3s (try 1 of 2), sending "a" again"#,
+            r#"no answer within 0.3s (try 2 of 2): the answer to "a" is lost (is the server running?)"#,
+        ]
+    );
+    // The stranger and the late answer may arrive in either order.
+    let mut ignored = lines[2..4].to_vec();
+    ignored.sort_unstable();
+    assert_eq!(
+        ignored,
+        [
+            format!("ignored a datagram from {stranger}, which is not the server: Hello, b!"),
+            "ignored a late answer to an earlier message: Hello, a!".to_owned(),
+        ]
+    );
+    assert_eq!(
+        lines[4..],
+        [
+            format!("answer from {addr}: Hello, b!").as_str(),
+            "1 answered, 1 lost"
+        ]
+    );
+}
+
+#[test]
+fn a_line_too_long_for_one_datagram_costs_only_that_line() {
+    let (_server, addr) = server(&[]);
+    let input = format!("{}\nshort\n", "x".repeat(70_000));
+    let (status, stdout, stderr) = run(client(addr, &["-r", "0"]), input.as_bytes(), WAIT);
+    assert!(status.success(), "{stderr}");
+    assert_eq!(
+        stdout,
+        format!(
+            "could not send a 70000-byte datagram: message too long\nanswer from {addr}: Hello, short!\n1 answered, 1 lost\n"
+        )
+    );
+}
+
+#[test]
+fn ctrl_c_stops_the_server_within_a_second() {
+    let (mut server, _) = server(&[]);
+    server.interrupt();
+    let (status, rest) = server.wait_exit(Duration::from_secs(1));
+    assert!(status.success(), "exit status {status}");
+    assert_eq!(rest, ["stopping (Ctrl-C)"]);
+    assert_eq!(server.stderr(), "");
+}
+
+#[test]
+fn ctrl_c_stops_a_waiting_client_within_a_second() {
+    let silent = peer();
+    let addr = silent.local_addr().unwrap();
+    let mut client = Program::spawn(client(addr, &["--timeout", "60", "-m", "anyone?"]));
+    // Once the datagram is here, the client is waiting for its answer.
+    assert_eq!(recv(&silent).0, b"anyone?");
+    client.interrupt();
+    let started = Instant::now();
+    client.wait_exit(Duration::from_secs(1));
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert!(!client.stderr().contains("panicked"));
+}
+
+/// Runs a program that should fail at once, and returns its exit status, stdout and
+/// stderr. `run` may return before the last of stderr has been read, so this waits
+/// for the error line.
+fn run_failing(args: &[&str]) -> (ExitStatus, Vec<String>, String) {
+    let mut program = Program::start(ECHO, args);
+    let (status, stdout) = program.wait_exit(WAIT);
+    let deadline = Instant::now() + WAIT;
+    while !program.stderr().contains('\n') && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(10));
+    }
+    (status, stdout, program.stderr())
+}
+
+#[test]
+fn bad_flags_and_a_busy_port_are_one_line_errors() {
+    let (status, _, stderr) = run_failing(&["server", "--drop-rate", "2"]);
+    assert!(!status.success());
+    assert!(
+        stderr.starts_with(
+            "error: invalid value '2' for '--drop-rate <P>': '2' is not a share between 0 and 1"
+        ),
+        "{stderr}"
+    );
+
+    let (_first, addr) = server(&[]);
+    let (status, stdout, stderr) = run_failing(&["server", "--port", &addr.port().to_string()]);
+    assert!(!status.success());
+    assert!(stdout.is_empty(), "{stdout:?}");
+    assert_one_line_error(&stderr);
+    assert!(stderr.contains(&format!("port {} is already in use", addr.port())));
+}
+
+/// Seed 001's client, in its own style: one sendto per message, no newline
+/// (with a timeout, so that a broken server fails the test instead of hanging it).
+const PYTHON_CLIENT: &str = r#"
+import socket
+import sys
+
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+for data in [b'Michael', b'Tracy', '莎拉'.encode('utf-8')]:
+    # 发送数据:
+    s.sendto(data, ('127.0.0.1', int(sys.argv[1])))
+    # 接收数据:
+    print(s.recv(1024).decode('utf-8'))
+s.close()
+"#;
+
+#[test]
+#[ignore = "needs python3 (scripts/ci.sh runs it)"]
+fn answers_a_seed_style_python_client() {
+    let (mut server, addr) = server(&[]);
+    let (status, stdout, stderr) = run(
+        python(PYTHON_CLIENT, &[&addr.port().to_string()]),
+        b"",
+        WAIT,
+    );
+    assert!(status.success(), "{stderr}");
+    assert_eq!(stdout, "Hello, Michael!\nHello, Tracy!\nHello, 莎拉!\n");
+    for name in ["Michael", "Tracy", "莎拉"] {
+        let line = server.line();
+        assert!(line.starts_with("from 127.0.0.1:"), "{line}");
+        assert!(
+            line.ends_with(&format!(": {name} -> Hello, {name}!")),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs nc (scripts/ci.sh runs it)"]
+fn answers_nc_u_line_by_line() {
+    let (mut server, addr) = server(&[]);
+    let mut nc = Program::start("nc", &["-u", "127.0.0.1", &addr.port().to_string()]);
+    // nc sends each line with its newline; the answer keeps it at the end.
+    nc.send_bytes(b"hello\n");
+    assert_eq!(nc.line(), "Hello, hello!");
+    nc.send_bytes("你好\n".as_bytes());
+    assert_eq!(nc.line(), "Hello, 你好!");
+    assert!(server.line().ends_with(": hello -> Hello, hello!"));
+    assert!(server.line().ends_with(": 你好 -> Hello, 你好!"));
+}
+
+/// Seed 004's server, in its own style ("Echo: %s!"), bound to a free port it prints
+/// first, and stopping after two datagrams.
+const PYTHON_SERVER: &str = r#"
+import socket
+
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('127.0.0.1', 0))
+print(s.getsockname()[1])
+for _ in range(2):
+    data, addr = s.recvfrom(1024)
+    print('Received from %s:%s.' % addr)
+    s.sendto(b'Echo: %s!' % data, addr)
+s.close()
+"#;
+
+#[test]
+#[ignore = "needs python3 (scripts/ci.sh runs it)"]
+fn the_client_talks_to_a_seed_style_python_server() {
+    let mut py = Program::spawn(python(PYTHON_SERVER, &[]));
+    let port: u16 = py.line().parse().unwrap();
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let (status, stdout, stderr) = run(client(addr, &["-m", "hello", "-m", "你好"]), b"", WAIT);
+    assert!(status.success(), "{stderr}");
+    assert_eq!(
+        stdout,
+        format!(
+            "answer from {addr}: Echo: hello!\nanswer from {addr}: Echo: 你好!\n2 answered, 0 lost\n"
+        )
+    );
+    assert!(py.line().starts_with("Received from 127.0.0.1:"));
+    assert!(py.wait_exit(WAIT).0.success());
+}

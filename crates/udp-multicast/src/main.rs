@@ -1,0 +1,225 @@
+//! Lesson 7: a multicast chat peer (seed 003, "UDP多点广播").
+//!
+//! Run two or more peers, each in its own terminal, and type lines into any of them:
+//!
+//! ```text
+//! cargo run -p udp-multicast       # joined 230.0.0.1:3000 via 127.0.0.1 (sending from ...)
+//! cargo run -p udp-multicast       # a second peer; every line typed reaches both
+//! cargo run -p udp-multicast -- -m hello    # send one line to the group and leave
+//! ```
+//!
+//! One datagram sent to the group address reaches every member of the group: the
+//! sender needs no list of receivers. Every peer binds the same port, so each sets
+//! SO_REUSEADDR before `bind`. On one machine the group lives on the loopback
+//! interface: joining through 127.0.0.1 and sending through it (IP_MULTICAST_IF)
+//! keeps every datagram here. `--interface` with another address of this machine
+//! sends the datagrams out to its network; scripts/lab.sh builds two simulated
+//! hosts to try that safely (`ip netns exec alice cargo run -p udp-multicast --
+//! --interface 10.99.0.1`).
+//!
+//! Simplification: IPv4 only, as in the seed (an IPv6 group is joined by interface
+//! index, not by address).
+
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
+use std::process::ExitCode;
+use std::sync::mpsc;
+use std::thread;
+
+use clap::Parser;
+use net_common::cli::Messages;
+use net_common::stop::Stop;
+use net_common::{Encoding, errors, sockets};
+
+/// Joins a multicast group, prints every datagram sent to it, and sends each line of stdin to it.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Args {
+    /// The group to join: an IPv4 multicast address (224.0.0.0 to 239.255.255.255)
+    #[arg(long, short, default_value = "230.0.0.1", value_parser = parse_group)]
+    group: Ipv4Addr,
+
+    /// The port every peer of the group binds; 0 picks a free one (the first line shows it)
+    #[arg(long, short, default_value_t = 3000)]
+    port: u16,
+
+    /// This machine's address on the interface to join and send through; 127.0.0.1 keeps the group on this machine
+    #[arg(long, short, default_value = "127.0.0.1")]
+    interface: Ipv4Addr,
+
+    /// How many routers a datagram may cross (IP_MULTICAST_TTL); 1 keeps it on the local network
+    #[arg(long, default_value_t = 1)]
+    ttl: u8,
+
+    /// How text is decoded and encoded: utf8, gbk, or auto (send UTF-8; read UTF-8, else GBK)
+    #[arg(long, short, default_value_t = Encoding::Auto)]
+    encoding: Encoding,
+
+    #[command(flatten)]
+    input: Messages,
+}
+
+fn main() -> ExitCode {
+    errors::main(run)
+}
+
+fn run() -> anyhow::Result<()> {
+    let args = Args::parse();
+
+    // 1. s = socket.socket(type=socket.SOCK_DGRAM)
+    // 2. s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1), before bind (the
+    //    seed sets it after, too late for a second peer), then s.bind((..., 3000)).
+    //    The seed binds its own address. On Linux a socket bound to 127.0.0.1 (or any
+    //    unicast address) receives only datagrams addressed to 127.0.0.1, and a
+    //    multicast datagram is addressed to the group, so it would receive nothing.
+    //    Binding the group address takes exactly the group's datagrams on this port;
+    //    0.0.0.0 works too, but also takes unicast and other groups' datagrams to the
+    //    port. (Windows cannot bind a group address; there, bind 0.0.0.0.)
+    let s = sockets::udp_reusable(SocketAddr::from((args.group, args.port)))?;
+    let port = s
+        .local_addr()
+        .map_err(|e| errors::io("getsockname", e))?
+        .port();
+    let group = SocketAddrV4::new(args.group, port);
+
+    // 3. s.setsockopt(IPPROTO_IP, IP_ADD_MEMBERSHIP, inet_aton(MYGROUP) + inet_aton(SENDERIP))
+    sockets::join_multicast(&s, args.group, args.interface).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot join {} through {}: {} (is it an address of this machine? try --interface 127.0.0.1)",
+            args.group,
+            args.interface,
+            errors::plain(&e)
+        )
+    })?;
+
+    // The seed sends from the socket it receives on. Here every peer on one machine
+    // binds the same port, so all would show the same sender, 127.0.0.1:3000. A
+    // second socket, on a port of its own, makes each peer's sender address tell it
+    // apart. The sending options belong to it:
+    let sender = sockets::udp_bound(SocketAddr::from((args.interface, 0)))?;
+    let me = sender
+        .local_addr()
+        .map_err(|e| errors::io("getsockname", e))?;
+    // 4. s.setsockopt(IPPROTO_IP, IP_MULTICAST_IF, inet_aton(SENDERIP)): without it the
+    //    datagrams follow the default route, away from the group's interface.
+    sockets::set_multicast_interface(&sender, args.interface)
+        .map_err(|e| errors::io("setsockopt(IP_MULTICAST_IF)", e))?;
+    // 5. s.setsockopt(IPPROTO_IP, IP_MULTICAST_TTL, 64): the seed's 64 could cross
+    //    routers to other networks; 1 stays on this one.
+    sockets::set_multicast_ttl(&sender, u32::from(args.ttl))
+        .map_err(|e| errors::io("setsockopt(IP_MULTICAST_TTL)", e))?;
+    // IP_MULTICAST_LOOP (on by default, said here to be sure): the peers on this
+    // machine, this one included, receive what it sends.
+    sockets::set_multicast_loop(&sender, true)
+        .map_err(|e| errors::io("setsockopt(IP_MULTICAST_LOOP)", e))?;
+
+    // Lines from stdin and Ctrl-C both arrive here: None means "leave the group".
+    // Ctrl-C is caught from before the first line on.
+    let (lines, next) = mpsc::channel();
+    let ctrl_c = lines.clone();
+    let stop = Stop::on_ctrl_c(move || {
+        let _ = ctrl_c.send(None);
+    })?;
+
+    // Printed after the join, so whoever reads it knows this peer hears the group now.
+    println!(
+        "joined {group} via {} (sending from {me}, TTL {})",
+        args.interface, args.ttl
+    );
+    if !args.interface.is_loopback() {
+        println!(
+            "note: {} is not loopback, so datagrams to the group will now leave this machine (TTL {})",
+            args.interface, args.ttl
+        );
+    }
+
+    // 6. threading.Thread(target=read_socket, args=(s,)).start()
+    let reader = s.try_clone().map_err(|e| errors::io("dup", e))?;
+    let encoding = args.encoding;
+    thread::spawn(move || read_socket(&reader, encoding, me));
+
+    let input = args.input.lines();
+    thread::spawn(move || {
+        for line in input {
+            if lines.send(Some(line)).is_err() {
+                return;
+            }
+        }
+        let _ = lines.send(None);
+    });
+
+    // 7. while True: line = input(''); if line == 'exit': break
+    //        s.sendto(line.encode('utf-8'), (MYGROUP, SENDERPORT))
+    while let Ok(Some(line)) = next.recv() {
+        if line == "exit" {
+            break;
+        }
+        if let Err(e) = sender.send_to(&args.encoding.encode(&line), group) {
+            // A line too long for one datagram costs that line, not the chat.
+            println!("not sent: {}", errors::plain(&e));
+        }
+    }
+    if stop.requested() {
+        println!("stopping (Ctrl-C)");
+    }
+
+    // 8. The seed never leaves: its os.exit() comes after `break` and never runs.
+    //    IP_DROP_MEMBERSHIP tells the interface that this socket no longer listens
+    //    (closing the socket would too); the reader thread ends with the program.
+    sockets::leave_multicast(&s, args.group, args.interface)
+        .map_err(|e| errors::io("setsockopt(IP_DROP_MEMBERSHIP)", e))?;
+    println!("left {group}");
+    Ok(())
+}
+
+/// The seed's `read_socket`: prints every datagram sent to the group, with its
+/// sender (`recvfrom` instead of the seed's `recv`, which drops the sender).
+fn read_socket(sock: &UdpSocket, encoding: Encoding, me: SocketAddr) {
+    let mut data = [0u8; 2048];
+    loop {
+        // data = sock.recv(2048)
+        match sockets::recv_from_with_length(sock, &mut data) {
+            Ok((len, real_len, from)) => {
+                let you = if from == me { " (you)" } else { "" };
+                let text = encoding.decode(&data[..len]);
+                if len < real_len {
+                    println!(
+                        "from {from}{you} (truncated: {real_len} bytes sent, first {len} kept): {text}"
+                    );
+                } else {
+                    println!("from {from}{you}: {text}");
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {}", errors::io("recvfrom", e));
+                return;
+            }
+        }
+    }
+}
+
+/// Parses `--group`: only a multicast address can be joined.
+fn parse_group(text: &str) -> Result<Ipv4Addr, String> {
+    match text.parse::<Ipv4Addr>() {
+        Ok(ip) if ip.is_multicast() => Ok(ip),
+        Ok(_) => Err(format!(
+            "{text} is not a multicast address (use one from 224.0.0.0 to 239.255.255.255, such as 230.0.0.1)"
+        )),
+        Err(_) => Err(format!("'{text}' is not an IPv4 address")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_multicast_groups_are_accepted() {
+        assert_eq!(parse_group("230.0.0.1"), Ok(Ipv4Addr::new(230, 0, 0, 1)));
+        assert!(
+            parse_group("127.0.0.1")
+                .unwrap_err()
+                .contains("not a multicast")
+        );
+        assert!(parse_group("group").is_err());
+    }
+}
