@@ -70,6 +70,7 @@ note() { printf -- '- %s\n' "$*" >>"$NOTES"; echo "note: $*"; }
 start_server() {
     local name=$1; shift
     local out=$WORK/$name.out
+    SERVER_NAME=$name
     "$@" >"$out" 2>"$WORK/$name.err" &
     SERVER_PID=$!
     local tries=0
@@ -96,7 +97,11 @@ stop_server() {
 loadgen() {
     local line
     line=$(timeout 120 "$LOADGEN" "$@" --port "$PORT" 2>>"$WORK/loadgen.err") || {
-        echo "bench: loadgen $* failed: $(tail -1 "$WORK/loadgen.err")" >&2; echo "loadgen failed"; return 1; }
+        echo "bench: loadgen $* failed: $(tail -1 "$WORK/loadgen.err")" >&2
+        kill -0 "$SERVER_PID" 2>/dev/null || echo "bench: the server ($SERVER_NAME) had exited" >&2
+        tail -3 "$WORK/$SERVER_NAME.err" | sed 's/^/bench:   server stderr: /' >&2
+        note "a $SERVER_NAME run failed: $(tail -1 "$WORK/loadgen.err" | cut -c1-160)"
+        echo "loadgen failed"; return 1; }
     echo "  $line" >&2
     echo "$line"
 }

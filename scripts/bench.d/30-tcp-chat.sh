@@ -3,10 +3,11 @@
 heading "tcp-chat fan-out, 100 clients"
 if have_bin tcp-chat; then
     CHAT_RATE=5               # lines per client per second: 500 in, 50,000 delivered
+    CHAT_PAD=200              # bytes of padding per line, so the stalled client's buffers fill in the first seconds
     PY_STRESS_RATE=100        # where the Python relay falls behind and garbles lines
     CHAT_SECONDS=$([ "$SMOKE" = 1 ] && echo 1 || echo 5)
     section "### tcp-chat fan-out: 100 clients"
-    section "Each client sends $CHAT_RATE lines/s (${CHAT_SECONDS} s); every line goes to all 100. \"Stalled\" adds a 101st client that never reads. Medians of $RUNS runs; lost = lines a reader never got.
+    section "Each client sends $CHAT_RATE lines/s of about $((CHAT_PAD + 30)) bytes for ${CHAT_SECONDS} s; every line goes to all 100. \"Stalled\" adds a 101st client that never reads. Medians of $RUNS runs; lost = lines a reader never got.
 "
     section "| server | stalled client | delivered lines/s | lost | reordered | healthy clients dropped | stalled client dropped | server CPU µs/line |"
     section "|---|---|---:|---:|---:|---:|---:|---:|"
@@ -27,7 +28,7 @@ if have_bin tcp-chat; then
         for mode in plain stalled; do
             start_server chat-rust "$BIN/tcp-chat" server --port 0 --max-clients 200 || continue
             extra=(); [ "$mode" = stalled ] && extra=(--stalled)
-            line=$(loadgen chat --clients 100 --rate "$CHAT_RATE" --duration "$CHAT_SECONDS" --pid "$SERVER_PID" "${extra[@]}")
+            line=$(loadgen chat --clients 100 --rate "$CHAT_RATE" --pad "$CHAT_PAD" --duration "$CHAT_SECONDS" --pid "$SERVER_PID" "${extra[@]}")
             stop_server
             [ "$mode" = plain ] && plain+=("$line") || stalled+=("$line")
             d=$(field "$line" healthy_dropped); [ "$d" != - ] && [ "$d" -gt "$dropped_max" ] && dropped_max=$d
@@ -44,10 +45,10 @@ if have_bin tcp-chat; then
     py=(); pystress=()
     for run in $(seq "$RUNS"); do
         start_server chat-python python3 bench/python/chat_relay.py 0 || continue
-        py+=("$(loadgen chat --clients 100 --rate "$CHAT_RATE" --duration "$CHAT_SECONDS" --pid "$SERVER_PID")")
+        py+=("$(loadgen chat --clients 100 --rate "$CHAT_RATE" --pad "$CHAT_PAD" --duration "$CHAT_SECONDS" --pid "$SERVER_PID")")
         stop_server
         start_server chat-python python3 bench/python/chat_relay.py 0 || continue
-        pystress+=("$(loadgen chat --clients 100 --rate "$PY_STRESS_RATE" --duration "$CHAT_SECONDS" --pid "$SERVER_PID")")
+        pystress+=("$(loadgen chat --clients 100 --rate "$PY_STRESS_RATE" --pad "$CHAT_PAD" --duration "$CHAT_SECONDS" --pid "$SERVER_PID")")
         stop_server
     done
     chat_row "Python seed relay" no "${py[@]}"

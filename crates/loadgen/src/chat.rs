@@ -179,10 +179,13 @@ fn stalled_client(addr: SocketAddr, timeout: Duration) -> anyhow::Result<TcpStre
 }
 
 /// Whether the server has closed `stream`: reads what is waiting until the end of
-/// the stream (closed) or a pause (still open), for at most two seconds.
+/// the stream (closed) or a pause (still open), for at most five seconds.
 fn was_closed(mut stream: &TcpStream) -> bool {
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
-    let deadline = Instant::now() + Duration::from_secs(2);
+    // With the tiny buffer, the server would send the rest a sliver at a time, with
+    // pauses of its persist timer in between: open the window wide first.
+    let _ = socket2::SockRef::from(stream).set_recv_buffer_size(4 << 20);
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    let deadline = Instant::now() + Duration::from_secs(5);
     let mut buf = [0; 64 * 1024];
     while Instant::now() < deadline {
         match stream.read(&mut buf) {
