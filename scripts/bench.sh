@@ -71,10 +71,13 @@ start_server() {
     local name=$1; shift
     local out=$WORK/$name.out
     SERVER_NAME=$name
+    # Remove the last run's output first: the shell truncates it only once the new
+    # server's process is running, and until then the old port would be read.
+    rm -f "$out" "$WORK/$name.err"
     "$@" >"$out" 2>"$WORK/$name.err" &
     SERVER_PID=$!
     local tries=0
-    until grep -q '^listening on ' "$out" 2>/dev/null; do
+    until grep -qE '^listening on .*:[0-9]+$' "$out" 2>/dev/null && [ "$(wc -l <"$out")" -ge 1 ]; do
         tries=$((tries + 1))
         if [ "$tries" -gt 200 ] || ! kill -0 "$SERVER_PID" 2>/dev/null; then
             echo "bench: $name did not say 'listening on':"; cat "$out" "$WORK/$name.err"
