@@ -5,44 +5,15 @@
 
 mod common;
 
-use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::process::Command;
-use std::thread;
 
-use common::{LOADGEN, RUN_LIMIT, loadgen};
+use common::{Echo, LOADGEN, RUN_LIMIT, echo_server, loadgen};
 use net_common::testing::{assert_one_line_error, run};
-
-/// A thread-per-connection echo server on a free port. With `break_every` = n,
-/// every nth connection closes right after its welcome.
-fn echo_server(break_every: usize) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    thread::spawn(move || {
-        for (i, stream) in listener.incoming().enumerate() {
-            let Ok(mut stream) = stream else { continue };
-            let broken = break_every > 0 && (i + 1) % break_every == 0;
-            thread::spawn(move || {
-                let _ = stream.write_all(b"Welcome!");
-                if broken {
-                    return;
-                }
-                let mut data = [0; 1024];
-                while let Ok(n @ 1..) = stream.read(&mut data) {
-                    let answer = format!("Hello, {}!", String::from_utf8_lossy(&data[..n]));
-                    if stream.write_all(answer.as_bytes()).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-    });
-    port
-}
 
 #[test]
 fn reports_the_rate_and_latency_of_every_client() {
-    let port = echo_server(0).to_string();
+    let port = echo_server(Echo::Faithful);
     let s = loadgen(&[
         "echo",
         "--port",
@@ -65,7 +36,7 @@ fn reports_the_rate_and_latency_of_every_client() {
 
 #[test]
 fn a_broken_connection_is_counted_and_the_others_go_on() {
-    let port = echo_server(2).to_string();
+    let port = echo_server(Echo::BreakEvery(2));
     let s = loadgen(&[
         "echo",
         "--port",
@@ -82,7 +53,7 @@ fn a_broken_connection_is_counted_and_the_others_go_on() {
 
 #[test]
 fn the_server_cpu_is_reported_with_its_pid() {
-    let port = echo_server(0).to_string();
+    let port = echo_server(Echo::Faithful);
     // The server runs in this test process, so this process's pid is the server's.
     let pid = std::process::id().to_string();
     let s = loadgen(&[
@@ -119,23 +90,7 @@ fn no_server_is_a_one_line_error() {
 
 #[test]
 fn a_wrong_answer_is_an_error_not_a_round_trip() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port().to_string();
-    thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            thread::spawn(move || {
-                let _ = stream.write_all(b"Welcome!");
-                let mut data = [0; 1024];
-                while let Ok(1..) = stream.read(&mut data) {
-                    // Same length as "Hello, bench!", different bytes.
-                    if stream.write_all(b"Howdy, bench!").is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-    });
+    let port = echo_server(Echo::WrongAnswer);
     let mut command = Command::new(LOADGEN);
     command.args([
         "echo",

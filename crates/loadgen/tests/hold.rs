@@ -7,31 +7,11 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
-use std::thread;
-
-use common::loadgen;
+use common::{Echo, echo_server, loadgen};
 
 #[test]
 fn holds_every_connection_and_sees_the_threads_go_back() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port().to_string();
-    thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            thread::spawn(move || {
-                let _ = stream.write_all(b"Welcome!");
-                let mut data = [0; 1024];
-                while let Ok(n @ 1..) = stream.read(&mut data) {
-                    let answer = format!("Hello, {}!", String::from_utf8_lossy(&data[..n]));
-                    if stream.write_all(answer.as_bytes()).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-    });
+    let port = echo_server(Echo::Faithful);
     let pid = std::process::id().to_string();
     let s = loadgen(&[
         "hold",

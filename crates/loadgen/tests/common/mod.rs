@@ -1,6 +1,13 @@
-//! What the load generator's tests share: running it, and reading its summary line.
+//! What the load generator's tests share: running it, reading its summary line,
+//! and a tiny echo server in lesson 4's protocol.
 
+// Each test file uses its own part of this module.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
 use std::process::Command;
+use std::thread;
 use std::time::Duration;
 
 use net_common::testing::run;
@@ -38,4 +45,43 @@ impl Summary {
             .parse()
             .unwrap_or_else(|e| panic!("{key} in {}: {e}", self.0))
     }
+}
+
+/// How the test's echo server behaves.
+#[derive(Clone, Copy)]
+pub enum Echo {
+    /// "Welcome!", then "Hello, <message>!" for every message.
+    Faithful,
+    /// Like `Faithful`, but every nth connection closes right after its welcome.
+    BreakEvery(usize),
+    /// Answers "Howdy, bench!": as long as "Hello, bench!", but wrong.
+    WrongAnswer,
+}
+
+/// A thread-per-connection echo server on a free port of this process; returns the port.
+pub fn echo_server(behaviour: Echo) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    thread::spawn(move || {
+        for (i, stream) in listener.incoming().enumerate() {
+            let Ok(mut stream) = stream else { continue };
+            thread::spawn(move || {
+                let _ = stream.write_all(b"Welcome!");
+                if matches!(behaviour, Echo::BreakEvery(n) if (i + 1) % n == 0) {
+                    return;
+                }
+                let mut data = [0; 1024];
+                while let Ok(n @ 1..) = stream.read(&mut data) {
+                    let answer = match behaviour {
+                        Echo::WrongAnswer => "Howdy, bench!".to_owned(),
+                        _ => format!("Hello, {}!", String::from_utf8_lossy(&data[..n])),
+                    };
+                    if stream.write_all(answer.as_bytes()).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    port.to_string()
 }
