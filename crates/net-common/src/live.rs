@@ -1,8 +1,11 @@
 //! The set of open TCP connections of a server, so Ctrl-C can close them all and
 //! the log can say how many are live.
 //!
-//! Each connection registers a clone of its stream; dropping the returned guard
-//! (when the connection's thread ends) takes it out again.
+//! Each connection registers its stream, shared through an `Arc`; dropping the
+//! returned guard (when the connection's thread ends) takes it out again. Sharing
+//! the one socket, rather than `try_clone`, which `dup`s it, keeps a server at one
+//! file descriptor per connection: with 10,000 clients that is the difference
+//! between 10,000 descriptors and 20,000.
 
 use std::collections::HashMap;
 use std::net::{Shutdown, TcpStream};
@@ -17,7 +20,7 @@ pub struct LiveConnections {
 #[derive(Debug, Default)]
 struct Inner {
     next_id: u64,
-    streams: HashMap<u64, TcpStream>,
+    streams: HashMap<u64, Arc<TcpStream>>,
     closing: bool,
 }
 
@@ -34,19 +37,18 @@ impl LiveConnections {
     }
 
     /// Adds a connection. After `close_all` a new one is shut down at once.
-    pub fn add(&self, stream: &TcpStream) -> std::io::Result<Registered> {
-        let clone = stream.try_clone()?;
+    pub fn add(&self, stream: Arc<TcpStream>) -> Registered {
         let mut inner = self.lock();
         if inner.closing {
-            let _ = clone.shutdown(Shutdown::Both);
+            let _ = stream.shutdown(Shutdown::Both);
         }
         inner.next_id += 1;
         let id = inner.next_id;
-        inner.streams.insert(id, clone);
-        Ok(Registered {
+        inner.streams.insert(id, stream);
+        Registered {
             id,
             set: self.clone(),
-        })
+        }
     }
 
     /// How many connections are open.
@@ -88,7 +90,7 @@ mod tests {
         let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let (server_side, _) = listener.accept().unwrap();
         let live = LiveConnections::new();
-        let guard = live.add(&server_side).unwrap();
+        let guard = live.add(Arc::new(server_side));
         assert_eq!(live.count(), 1);
         live.close_all();
         let mut buf = [0; 8];

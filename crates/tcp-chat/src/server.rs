@@ -124,9 +124,10 @@ fn welcome(
     encoding: Encoding,
 ) -> std::io::Result<()> {
     SockRef::from(&s).set_send_buffer_size(SEND_BUFFER)?;
-    let registered = live.add(&s)?;
-    // Both threads use the one socket: &TcpStream can read and write.
+    // Both threads and the live set use the one socket: &TcpStream can read and
+    // write, and an Arc (not try_clone) keeps it at one file descriptor.
     let s = Arc::new(s);
+    let registered = live.add(s.clone());
     let (id, queue) = room.join(addr, s.clone());
     // Announced before its reader starts, so the room hears "joined" before anything it says.
     announce(room, format!("* {addr} joined ({} here)", room.len()));

@@ -98,13 +98,10 @@ fn server(args: Server) -> anyhow::Result<()> {
         if stop.requested() {
             break;
         }
-        let registered = match live.add(&sock) {
-            Ok(registered) => registered,
-            Err(e) => {
-                eprintln!("cannot serve {addr}: {}", errors::plain(&e));
-                continue;
-            }
-        };
+        // The connection's thread and the live set share the one socket, so that
+        // Ctrl-C can close it (an Arc, not try_clone: one file descriptor each).
+        let sock = Arc::new(sock);
+        let registered = live.add(sock.clone());
         println!("accept new connection from {addr} ({} live)", live.count());
 
         // t = threading.Thread(target=tcplink, args=(sock, addr)); t.start()
@@ -115,7 +112,7 @@ fn server(args: Server) -> anyhow::Result<()> {
         let spawned = thread::Builder::new()
             .name(format!("tcplink {addr}"))
             .spawn(move || {
-                let mut why = tcplink(sock, encoding, send_timeout);
+                let mut why = tcplink(&sock, encoding, send_timeout);
                 drop(registered);
                 if stop_here.requested() {
                     why = "the server is stopping".to_owned();
@@ -140,19 +137,20 @@ fn server(args: Server) -> anyhow::Result<()> {
 
 // ANCHOR: tcplink
 /// One conversation, the seed's `tcplink(sock, addr)`. Returns why it ended.
-fn tcplink(mut sock: TcpStream, encoding: Encoding, send_timeout: f64) -> String {
-    match converse(&mut sock, encoding, send_timeout) {
+fn tcplink(sock: &TcpStream, encoding: Encoding, send_timeout: f64) -> String {
+    match converse(sock, encoding, send_timeout) {
         Ok(why) => why.to_owned(),
         Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
             format!("the client read nothing for {send_timeout}s")
         }
         Err(e) => errors::plain(&e),
     }
-    // sock.close(): dropping the socket closes it.
+    // sock.close(): the socket closes when its last Arc is dropped.
 }
 
+/// `&TcpStream` reads and writes as well as `TcpStream` does.
 fn converse(
-    sock: &mut TcpStream,
+    mut sock: &TcpStream,
     encoding: Encoding,
     send_timeout: f64,
 ) -> io::Result<&'static str> {
