@@ -22,8 +22,9 @@
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
 use std::process::ExitCode;
-use std::sync::mpsc;
+use std::sync::mpsc::{self, Sender};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 use net_common::cli::{self, Messages};
@@ -140,7 +141,9 @@ fn run() -> anyhow::Result<()> {
     // 6. threading.Thread(target=read_socket, args=(s,)).start()
     let reader = s.try_clone().map_err(|e| errors::io("dup", e))?;
     let encoding = args.encoding;
-    thread::spawn(move || read_socket(&reader, encoding, me));
+    // The reader tells us each time it has printed one of our own datagrams.
+    let (heard_mine, mine) = mpsc::channel();
+    thread::spawn(move || read_socket(&reader, encoding, me, &heard_mine));
 
     let input = args.input.lines();
     thread::spawn(move || {
@@ -154,17 +157,30 @@ fn run() -> anyhow::Result<()> {
 
     // 7. while True: line = input(''); if line == 'exit': break
     //        s.sendto(line.encode('utf-8'), (MYGROUP, SENDERPORT))
+    let mut sent = 0;
     while let Ok(Some(line)) = next.recv() {
         if line == "exit" {
             break;
         }
-        if let Err(e) = sender.send_to(&args.encoding.encode(&line), group) {
+        match sender.send_to(&args.encoding.encode(&line), group) {
+            Ok(_) => sent += 1,
             // A line too long for one datagram costs that line, not the chat.
-            println!("not sent: {}", errors::plain(&e));
+            Err(e) => println!("not sent: {}", errors::plain(&e)),
         }
     }
     if stop.requested() {
         println!("stopping (Ctrl-C)");
+    } else {
+        // What we sent comes back to us too (IP_MULTICAST_LOOP), a moment later.
+        // Wait for it, briefly, so that it prints before "left" and not after.
+        let deadline = Instant::now() + Duration::from_millis(500);
+        let mut heard = 0;
+        while heard < sent {
+            match mine.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(()) => heard += 1,
+                Err(_) => break, // lost, as UDP allows: leave anyway
+            }
+        }
     }
 
     // 8. The seed never leaves: its os.exit() comes after `break` and never runs.
@@ -180,7 +196,7 @@ fn run() -> anyhow::Result<()> {
 // ANCHOR: read
 /// The seed's `read_socket`: prints every datagram sent to the group, with its
 /// sender (`recvfrom` instead of the seed's `recv`, which drops the sender).
-fn read_socket(sock: &UdpSocket, encoding: Encoding, me: SocketAddr) {
+fn read_socket(sock: &UdpSocket, encoding: Encoding, me: SocketAddr, heard_mine: &Sender<()>) {
     let mut data = [0u8; 2048];
     loop {
         // data = sock.recv(2048)
@@ -194,6 +210,9 @@ fn read_socket(sock: &UdpSocket, encoding: Encoding, me: SocketAddr) {
                     );
                 } else {
                     println!("from {from}{you}: {text}");
+                }
+                if from == me {
+                    let _ = heard_mine.send(());
                 }
             }
             Err(e) => {

@@ -122,6 +122,15 @@ fn messages_given_with_m_are_sent_then_the_peer_leaves() {
     let mut sender = Program::start(PEER, &["--port", &port, "-m", "one", "-m", "two"]);
     let (status, _) = sender.wait_exit(WAIT);
     assert!(status.success(), "{}", sender.stderr());
+    // The sender hears its own lines too, and waits for them before it leaves.
+    let seen = sender.seen().join("\n");
+    let lines: Vec<&str> = seen.lines().skip(1).collect();
+    assert_eq!(lines.len(), 3, "{seen}");
+    assert!(
+        lines[0].ends_with(" (you): one") && lines[1].ends_with(" (you): two"),
+        "{seen}"
+    );
+    assert_eq!(lines[2], format!("left 230.0.0.1:{port}"));
     let first = listener.program.line();
     let second = listener.program.line();
     assert!(
