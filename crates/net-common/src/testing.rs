@@ -198,12 +198,13 @@ impl Program {
         self.child.id()
     }
 
-    /// Sends SIGINT, as Ctrl-C in a terminal does.
+    /// Sends SIGINT, as Ctrl-C in a terminal does. Through the shell's own `kill`,
+    /// which every machine has (the `kill` program is in procps, which some lack).
     pub fn interrupt(&self) {
-        let status = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
+        let status = Command::new("sh")
+            .args(["-c", &format!("kill -INT {}", self.child.id())])
             .status()
-            .expect("run kill");
+            .expect("run sh");
         assert!(status.success(), "kill -INT failed");
     }
 
