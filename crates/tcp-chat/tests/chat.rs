@@ -9,111 +9,19 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::{CHAT, Peer, server};
 use net_common::testing::{
     Program, WAIT, assert_one_line_error, open_fds, proc_status, python, run, settles,
 };
 
-const CHAT: &str = env!("CARGO_BIN_EXE_tcp-chat");
-
-fn server(extra: &[&str]) -> (Program, SocketAddr) {
-    let mut args = vec!["server", "--port", "0"];
-    args.extend_from_slice(extra);
-    Program::server(CHAT, &args)
-}
-
 fn client(addr: SocketAddr) -> Program {
     Program::start(CHAT, &["client", "--port", &addr.port().to_string()])
-}
-
-/// A raw connection to the room; a thread reads its lines as they come, so it
-/// never stops reading (unless the test wants it to: see `TcpStream` uses below).
-struct Peer {
-    stream: TcpStream,
-    addr: SocketAddr,
-    lines: Receiver<String>,
-}
-
-impl Peer {
-    fn connect(server: SocketAddr) -> Peer {
-        let stream = TcpStream::connect_timeout(&server, WAIT).unwrap();
-        stream.set_write_timeout(Some(WAIT)).unwrap();
-        let addr = stream.local_addr().unwrap();
-        let (tx, lines) = mpsc::channel();
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        thread::spawn(move || {
-            let mut line = Vec::new();
-            while let Ok(1..) = reader.read_until(b'\n', &mut line) {
-                let text = String::from_utf8_lossy(&line).trim_end().to_owned();
-                if tx.send(text).is_err() {
-                    break;
-                }
-                line.clear();
-            }
-        });
-        Peer {
-            stream,
-            addr,
-            lines,
-        }
-    }
-
-    /// Connects and waits until the room announces it.
-    fn join(server: SocketAddr) -> Peer {
-        let mut peer = Peer::connect(server);
-        let joined = format!("* {} joined", peer.addr);
-        peer.wait_for(|l| l.starts_with(&joined));
-        peer
-    }
-
-    fn send(&self, text: &str) {
-        (&self.stream)
-            .write_all(format!("{text}\n").as_bytes())
-            .unwrap();
-    }
-
-    /// Reads lines until one matches; returns the lines before it and the match.
-    fn wait_for(&mut self, matches: impl Fn(&str) -> bool) -> (Vec<String>, String) {
-        let deadline = Instant::now() + WAIT;
-        let mut before = Vec::new();
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) if matches(&line) => return (before, line),
-                Ok(line) => before.push(line),
-                Err(e) => panic!(
-                    "{}: the expected line did not come ({e:?}); got {before:?}",
-                    self.addr
-                ),
-            }
-        }
-    }
-
-    /// Waits for the server to close this connection; returns what came before.
-    fn closed(&mut self) -> Vec<String> {
-        let deadline = Instant::now() + WAIT;
-        let mut before = Vec::new();
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => before.push(line),
-                Err(RecvTimeoutError::Disconnected) => return before,
-                Err(RecvTimeoutError::Timeout) => {
-                    panic!("{}: still open after {WAIT:?}; got {before:?}", self.addr)
-                }
-            }
-        }
-    }
-}
-
-impl Drop for Peer {
-    /// Leaves cleanly: FIN both ways, which also ends the reader thread (it holds a clone).
-    fn drop(&mut self) {
-        let _ = self.stream.shutdown(std::net::Shutdown::Both);
-    }
 }
 
 /// The room's messages in a client's output, grouped by sender tag ("A 3" -> "A").

@@ -10,38 +10,17 @@ use std::process::Command;
 use std::thread;
 use std::time::Duration;
 
+mod common;
+
+use common::{ECHO, ask, server, welcomed};
 use net_common::Encoding;
 use net_common::testing::{
     self, Program, WAIT, assert_fails_with, assert_help_shows, eventually, python, read_text, run,
     tcp_peer, unused_addr,
 };
 
-const ECHO: &str = env!("CARGO_BIN_EXE_tcp-echo-threaded");
-
-fn server(args: &[&str]) -> (Program, SocketAddr) {
-    let mut all = vec!["server", "--port", "0"];
-    all.extend_from_slice(args);
-    Program::server(ECHO, &all)
-}
-
 fn client_command(addr: SocketAddr, args: &[&str]) -> Command {
     testing::client_command(ECHO, addr, args)
-}
-
-/// A raw client that has read its welcome.
-fn welcomed(addr: SocketAddr) -> TcpStream {
-    let mut peer = tcp_peer(addr);
-    assert_eq!(read_text(&mut peer, 8), "Welcome!");
-    peer
-}
-
-/// Sends one message and reads its answer with ONE read: the server must send
-/// each answer in one write (two small writes would meet Nagle's algorithm).
-fn ask(peer: &mut TcpStream, msg: &str) -> String {
-    peer.write_all(msg.as_bytes()).unwrap();
-    let mut buf = [0; 4096];
-    let n = peer.read(&mut buf).unwrap();
-    String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 
 /// The server's thread count (Linux).

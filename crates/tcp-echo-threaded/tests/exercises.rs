@@ -10,36 +10,17 @@
 // In a test, an unwrap that fails fails the test, which is what it should do.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 mod exercise {
     use std::io::{Read, Write};
-    use std::net::{SocketAddr, TcpStream};
+    use std::net::TcpStream;
     use std::thread;
     use std::time::{Duration, Instant};
 
-    use net_common::testing::{Program, read_text, tcp_peer};
+    use net_common::testing::read_text;
 
-    const ECHO: &str = env!("CARGO_BIN_EXE_tcp-echo-threaded");
-
-    fn server(args: &[&str]) -> (Program, SocketAddr) {
-        let mut all = vec!["server", "--port", "0"];
-        all.extend_from_slice(args);
-        Program::server(ECHO, &all)
-    }
-
-    /// A raw client that has read its welcome.
-    fn welcomed(addr: SocketAddr) -> TcpStream {
-        let mut peer = tcp_peer(addr);
-        assert_eq!(read_text(&mut peer, 8), "Welcome!");
-        peer
-    }
-
-    /// Sends one message in one write and reads its answer.
-    fn ask(peer: &mut TcpStream, msg: &str) -> String {
-        peer.write_all(msg.as_bytes()).unwrap();
-        let mut buf = [0; 4096];
-        let n = peer.read(&mut buf).unwrap();
-        String::from_utf8_lossy(&buf[..n]).into_owned()
-    }
+    use super::common::{ask, server, welcomed};
 
     /// Reads until the server closes the connection; a reset counts as closed too.
     fn rest(peer: &mut TcpStream) -> String {

@@ -6,11 +6,11 @@
 #![allow(clippy::unwrap_used)]
 
 use std::net::{SocketAddr, UdpSocket};
-use std::process::{Command, ExitStatus};
+use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use net_common::testing::{Program, WAIT, assert_one_line_error, python, run};
+use net_common::testing::{Program, WAIT, assert_fails_with, python, run};
 
 const ECHO: &str = env!("CARGO_BIN_EXE_udp-echo");
 
@@ -256,36 +256,20 @@ fn ctrl_c_stops_a_waiting_client_within_a_second() {
     assert_eq!(client.stderr(), "");
 }
 
-/// Runs a program that should fail at once, and returns its exit status, stdout and
-/// stderr. `run` may return before the last of stderr has been read, so this waits
-/// for the error line.
-fn run_failing(args: &[&str]) -> (ExitStatus, Vec<String>, String) {
-    let mut program = Program::start(ECHO, args);
-    let (status, stdout) = program.wait_exit(WAIT);
-    let deadline = Instant::now() + WAIT;
-    while !program.stderr().contains('\n') && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(10));
-    }
-    (status, stdout, program.stderr())
-}
-
 #[test]
 fn bad_flags_and_a_busy_port_are_one_line_errors() {
-    let (status, _, stderr) = run_failing(&["server", "--drop-rate", "2"]);
-    assert!(!status.success());
-    assert!(
-        stderr.starts_with(
-            "error: invalid value '2' for '--drop-rate <P>': '2' is not a share between 0 and 1"
-        ),
-        "{stderr}"
+    let mut bad_rate = Command::new(ECHO);
+    bad_rate.args(["server", "--drop-rate", "2"]);
+    assert_fails_with(
+        bad_rate,
+        "error: invalid value '2' for '--drop-rate <P>': '2' is not a share between 0 and 1",
     );
 
     let (_first, addr) = server(&[]);
-    let (status, stdout, stderr) = run_failing(&["server", "--port", &addr.port().to_string()]);
-    assert!(!status.success());
+    let mut busy = Command::new(ECHO);
+    busy.args(["server", "--port", &addr.port().to_string()]);
+    let stdout = assert_fails_with(busy, &format!("port {} is already in use", addr.port()));
     assert!(stdout.is_empty(), "{stdout:?}");
-    assert_one_line_error(&stderr);
-    assert!(stderr.contains(&format!("port {} is already in use", addr.port())));
 }
 
 /// Seed 001's client, in its own style: one sendto per message, no newline

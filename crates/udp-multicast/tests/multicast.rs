@@ -8,10 +8,10 @@
 #![allow(clippy::unwrap_used)]
 
 use std::net::SocketAddr;
-use std::thread;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use net_common::testing::{Program, WAIT, assert_one_line_error, python};
+use net_common::testing::{Program, WAIT, assert_fails_with, python};
 
 const PEER: &str = env!("CARGO_BIN_EXE_udp-multicast");
 
@@ -154,35 +154,27 @@ fn ctrl_c_stops_a_peer_within_a_second() {
     assert_eq!(peer.program.stderr(), "");
 }
 
-/// Runs a peer that should fail at once; returns its stderr once the error line is in.
-fn failing(args: &[&str]) -> String {
-    let mut program = Program::start(PEER, args);
-    let (status, stdout) = program.wait_exit(WAIT);
-    assert!(!status.success(), "{args:?} should fail");
-    assert!(stdout.is_empty(), "{stdout:?}");
-    let deadline = Instant::now() + WAIT;
-    while !program.stderr().contains('\n') && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(10));
-    }
-    program.stderr()
+/// `udp-multicast ARGS...`, which should fail at once with one error line.
+fn peer_command(args: &[&str]) -> Command {
+    let mut command = Command::new(PEER);
+    command.args(args);
+    command
 }
 
 #[test]
 fn a_bad_group_or_interface_is_a_clear_error() {
-    let stderr = failing(&["--group", "10.0.0.1"]);
-    assert!(
-        stderr.starts_with("error: invalid value '10.0.0.1' for '--group <GROUP>': 10.0.0.1 is not a multicast address"),
-        "{stderr}"
+    let stdout = assert_fails_with(
+        peer_command(&["--group", "10.0.0.1"]),
+        "error: invalid value '10.0.0.1' for '--group <GROUP>': 10.0.0.1 is not a multicast address",
     );
+    assert!(stdout.is_empty(), "{stdout:?}");
     // 198.51.100.7 is reserved for documentation (TEST-NET-2): no machine here has it, so the join fails.
-    let stderr = failing(&["--port", "0", "--interface", "198.51.100.7"]);
-    assert_one_line_error(&stderr);
-    assert!(
-        stderr.starts_with("error: cannot join 230.0.0.1 through 198.51.100.7: "),
-        "{stderr}"
+    let stdout = assert_fails_with(
+        peer_command(&["--port", "0", "--interface", "198.51.100.7"]),
+        "error: cannot join 230.0.0.1 through 198.51.100.7: ",
     );
+    assert!(stdout.is_empty(), "{stdout:?}");
 }
-
 /// Seed 003's multicast chat peer, in its own style, with the fixes one machine
 /// needs: SO_REUSEADDR before bind, TTL 1, and the group joined and sent to through
 /// 127.0.0.1 (IP_MULTICAST_IF). It prints "joined" once it is in the group.

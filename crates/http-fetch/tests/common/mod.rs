@@ -45,11 +45,11 @@ pub fn fetch_in(dir: &Path, args: &[&str]) -> (ExitStatus, String, String) {
     run_to_end(command)
 }
 
-/// Runs a command with no input and collects ALL of its stdout and stderr.
+/// Runs a command with no input and collects its stdout and stderr exactly.
 ///
-/// (net_common::testing::run returns once the process has exited and stdout has
-/// ended, but its stderr reader may not have caught up yet: an error line can
-/// be missing. Here both pipes are read to their end before returning.)
+/// (net_common::testing::run reads stdout line by line, trimming "\r" and ending
+/// every line with "\n"; a body written to stdout with `-o -` must come back byte
+/// for byte, so here both pipes are read whole.)
 pub fn run_to_end(mut command: Command) -> (ExitStatus, String, String) {
     command
         .env("RUST_BACKTRACE", "1")
