@@ -14,8 +14,8 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use common::{fetch_in, names, pattern, scratch};
+use lesson_testing::{WAIT, assert_one_line_error};
 use net_common::sockets;
-use net_common::testing::{WAIT, assert_one_line_error};
 
 /// How the canned server writes its answer.
 #[derive(Clone, Copy)]

@@ -20,7 +20,7 @@ mod exercise {
     use std::thread::{self, JoinHandle};
     use std::time::{Duration, Instant};
 
-    use net_common::testing::{WAIT, unused_addr};
+    use lesson_testing::{WAIT, unused_addr};
 
     use crate::common::{fetch_in, names, scratch};
 

@@ -13,7 +13,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{fetch_in, pattern, run_to_end, scratch};
-use net_common::testing::{Program, WAIT, have, python};
+use lesson_testing::{Program, WAIT, have, python};
 
 /// Files to serve: (name on disk, path in the URL, contents).
 fn served_files() -> Vec<(&'static str, &'static str, Vec<u8>)> {

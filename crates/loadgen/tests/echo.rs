@@ -9,7 +9,7 @@ use std::net::TcpListener;
 use std::process::Command;
 
 use common::{Echo, LOADGEN, RUN_LIMIT, echo_server, loadgen};
-use net_common::testing::{assert_one_line_error, run};
+use lesson_testing::{assert_one_line_error, run};
 
 #[test]
 fn reports_the_rate_and_latency_of_every_client() {

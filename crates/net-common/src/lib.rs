@@ -15,7 +15,4 @@ pub mod sockets;
 pub mod stop;
 pub mod text;
 
-#[cfg(feature = "testing")]
-pub mod testing;
-
 pub use text::Encoding;

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 mod common;
 
 use common::{CHAT, Peer, server};
-use net_common::testing::{
+use lesson_testing::{
     Program, WAIT, assert_one_line_error, open_fds, proc_status, python, run, settles,
 };
 

@@ -13,19 +13,19 @@ use std::time::Duration;
 mod common;
 
 use common::{ECHO, ask, server, welcomed};
-use net_common::Encoding;
-use net_common::testing::{
-    self, Program, WAIT, assert_fails_with, assert_help_shows, eventually, python, read_text, run,
+use lesson_testing::{
+    Program, WAIT, assert_fails_with, assert_help_shows, eventually, python, read_text, run,
     tcp_peer, unused_addr,
 };
+use net_common::Encoding;
 
 fn client_command(addr: SocketAddr, args: &[&str]) -> Command {
-    testing::client_command(ECHO, addr, args)
+    lesson_testing::client_command(ECHO, addr, args)
 }
 
 /// The server's thread count (Linux).
 fn threads(server: &Program) -> usize {
-    testing::thread_count(server.id())
+    lesson_testing::thread_count(server.id())
 }
 
 #[test]

@@ -18,7 +18,7 @@ mod exercise {
     use std::thread;
     use std::time::{Duration, Instant};
 
-    use net_common::testing::read_text;
+    use lesson_testing::read_text;
 
     use super::common::{ask, server, welcomed};
 

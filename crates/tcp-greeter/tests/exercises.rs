@@ -14,7 +14,7 @@ mod exercise {
     use std::io::Read;
     use std::net::SocketAddr;
 
-    use net_common::testing::{Program, tcp_peer};
+    use lesson_testing::{Program, tcp_peer};
 
     const GREETER: &str = env!("CARGO_BIN_EXE_tcp-greeter");
     const GREETING: &str = "欢迎访问小昱的 Rust 服务！Welcome to Xiaoyu's Rust service!\r\n";

@@ -10,10 +10,10 @@ use std::process::Command;
 use std::thread;
 use std::time::Duration;
 
-use net_common::Encoding;
-use net_common::testing::{
-    self, Program, WAIT, assert_fails_with, assert_help_shows, python, run, tcp_peer, unused_addr,
+use lesson_testing::{
+    Program, WAIT, assert_fails_with, assert_help_shows, python, run, tcp_peer, unused_addr,
 };
+use net_common::Encoding;
 
 const GREETER: &str = env!("CARGO_BIN_EXE_tcp-greeter");
 const GREETING: &str = "欢迎访问小昱的 Rust 服务！Welcome to Xiaoyu's Rust service!";
@@ -25,7 +25,7 @@ fn server(args: &[&str]) -> (Program, SocketAddr) {
 }
 
 fn client_command(addr: SocketAddr, args: &[&str]) -> Command {
-    testing::client_command(GREETER, addr, args)
+    lesson_testing::client_command(GREETER, addr, args)
 }
 
 fn client(addr: SocketAddr, args: &[&str]) -> (bool, String, String) {
@@ -175,7 +175,7 @@ fn a_half_closed_client_still_gets_the_greeting() {
 #[cfg(target_os = "linux")]
 fn five_hundred_connect_disconnect_cycles_leave_the_server_as_it_was() {
     let (server, addr) = server(&[]);
-    let threads = || testing::thread_count(server.id());
+    let threads = || lesson_testing::thread_count(server.id());
     let before = threads();
     for i in 0..500 {
         let mut peer = tcp_peer(addr);

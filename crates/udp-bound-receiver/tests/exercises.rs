@@ -14,7 +14,7 @@ mod exercise {
     use std::net::UdpSocket;
     use std::time::Duration;
 
-    use net_common::testing::{Program, WAIT};
+    use lesson_testing::{Program, WAIT};
 
     const RECEIVER: &str = env!("CARGO_BIN_EXE_udp-bound-receiver");
 

@@ -8,7 +8,7 @@ use std::net::UdpSocket;
 use std::process::Command;
 use std::time::Duration;
 
-use net_common::testing::{Program, WAIT, assert_one_line_error, lesson_bin, python, run};
+use lesson_testing::{Program, WAIT, assert_one_line_error, lesson_bin, python, run};
 
 const RECEIVER: &str = env!("CARGO_BIN_EXE_udp-bound-receiver");
 

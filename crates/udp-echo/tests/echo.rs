@@ -10,7 +10,7 @@ use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use net_common::testing::{Program, WAIT, assert_fails_with, python, run};
+use lesson_testing::{Program, WAIT, assert_fails_with, python, run};
 
 const ECHO: &str = env!("CARGO_BIN_EXE_udp-echo");
 

@@ -14,7 +14,7 @@ mod exercise {
     use std::net::{SocketAddr, UdpSocket};
     use std::process::Command;
 
-    use net_common::testing::{Program, WAIT, run};
+    use lesson_testing::{Program, WAIT, run};
 
     const ECHO: &str = env!("CARGO_BIN_EXE_udp-echo");
 

@@ -13,7 +13,7 @@
 mod exercise {
     use std::time::Duration;
 
-    use net_common::testing::{Program, WAIT};
+    use lesson_testing::{Program, WAIT};
 
     const PEER: &str = env!("CARGO_BIN_EXE_udp-multicast");
 

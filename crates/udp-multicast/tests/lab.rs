@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use net_common::testing::{Program, WAIT, lesson_bin, run};
+use lesson_testing::{Program, WAIT, lesson_bin, run};
 
 const PEER: &str = env!("CARGO_BIN_EXE_udp-multicast");
 

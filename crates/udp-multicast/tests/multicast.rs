@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use net_common::testing::{Program, WAIT, assert_fails_with, python};
+use lesson_testing::{Program, WAIT, assert_fails_with, python};
 
 const PEER: &str = env!("CARGO_BIN_EXE_udp-multicast");
 

@@ -15,7 +15,7 @@ mod exercise {
     use std::process::Command;
     use std::thread;
 
-    use net_common::testing::{WAIT, run};
+    use lesson_testing::{WAIT, run};
 
     const SENDER: &str = env!("CARGO_BIN_EXE_udp-sender");
 

@@ -9,7 +9,7 @@ use std::process::Command;
 use std::thread;
 use std::time::Duration;
 
-use net_common::testing::{Program, WAIT, assert_one_line_error, python, run};
+use lesson_testing::{Program, WAIT, assert_one_line_error, python, run};
 
 const SENDER: &str = env!("CARGO_BIN_EXE_udp-sender");
 

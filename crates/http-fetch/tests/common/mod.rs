@@ -9,7 +9,7 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use net_common::testing::WAIT;
+use lesson_testing::WAIT;
 
 pub const FETCH: &str = env!("CARGO_BIN_EXE_http-fetch");
 
@@ -47,7 +47,7 @@ pub fn fetch_in(dir: &Path, args: &[&str]) -> (ExitStatus, String, String) {
 
 /// Runs a command with no input and collects its stdout and stderr exactly.
 ///
-/// (net_common::testing::run reads stdout line by line, trimming "\r" and ending
+/// (lesson_testing::run reads stdout line by line, trimming "\r" and ending
 /// every line with "\n"; a body written to stdout with `-o -` must come back byte
 /// for byte, so here both pipes are read whole.)
 pub fn run_to_end(mut command: Command) -> (ExitStatus, String, String) {

@@ -10,7 +10,7 @@ use std::process::Command;
 use std::thread;
 use std::time::Duration;
 
-use net_common::testing::run;
+use lesson_testing::run;
 
 pub const LOADGEN: &str = env!("CARGO_BIN_EXE_loadgen");
 

@@ -12,7 +12,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::Instant;
 
-use net_common::testing::{Program, WAIT};
+use lesson_testing::{Program, WAIT};
 
 pub const CHAT: &str = env!("CARGO_BIN_EXE_tcp-chat");
 

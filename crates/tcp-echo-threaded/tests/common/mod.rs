@@ -9,7 +9,7 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 
-use net_common::testing::{Program, read_text, tcp_peer};
+use lesson_testing::{Program, read_text, tcp_peer};
 
 pub const ECHO: &str = env!("CARGO_BIN_EXE_tcp-echo-threaded");
 

@@ -1,4 +1,4 @@
-//! Helpers for the lessons' integration tests (feature `testing`).
+//! Helpers for the lessons' integration tests. Learners need not open this crate.
 //!
 //! The rules they keep: a server is started with `--port 0` and its `listening on`
 //! line tells the port; nothing sleeps to wait for a server; every blocking step
