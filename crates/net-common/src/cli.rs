@@ -1,7 +1,7 @@
 //! The flags every lesson shares, with the same names, meanings and defaults everywhere.
 //!
-//! Each lesson flattens one of these into its clap command and passes its own
-//! default port as the const parameter, so `--help` shows the real default:
+//! Each lesson flattens one of these into its clap command and adds its own
+//! `--port`, so `--help` shows the lesson's real default:
 //!
 //! ```
 //! use clap::Parser;
@@ -10,53 +10,124 @@
 //! #[derive(Parser)]
 //! struct Server {
 //!     #[command(flatten)]
-//!     net: ServerArgs<9999>,
+//!     net: ServerArgs,
+//!     /// Port to bind; 0 lets the system pick a free one
+//!     #[arg(long, short, default_value_t = 9999)]
+//!     port: u16,
 //! }
 //! let server = Server::parse_from(["server", "--port", "0"]);
-//! assert_eq!(server.net.port, 0);
+//! assert_eq!(server.net.addr(server.port).unwrap().to_string(), "127.0.0.1:0");
 //! ```
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::error::ErrorKind;
+use std::io::Write;
+
 use clap::{Args, Parser};
 
 use crate::sockets;
 use crate::text::Encoding;
 
 /// Parses the command line like clap's `Parser::parse`, but a mistake is reported
-/// in one line, as every other error is: clap's own message also has a blank line
-/// and "For more information, try '--help'." `--help` and `--version` print in full.
+/// in one line, as every other error is, with clap's tip in it: clap's own message
+/// spreads over several lines and ends "For more information, try '--help'."
+/// `--help` and `--version` print in full.
 pub fn parse<T: Parser>() -> T {
-    T::try_parse().unwrap_or_else(|e| exit_with(&e))
+    T::try_parse().unwrap_or_else(|e| {
+        use ErrorKind::{DisplayHelp, DisplayHelpOnMissingArgumentOrSubcommand, DisplayVersion};
+        if matches!(
+            e.kind(),
+            DisplayHelp | DisplayHelpOnMissingArgumentOrSubcommand | DisplayVersion
+        ) {
+            e.exit();
+        }
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let _ = writeln!(std::io::stderr(), "{}", one_line(&e, &T::command(), &args));
+        std::process::exit(2);
+    })
 }
 
-fn exit_with(e: &clap::Error) -> ! {
-    use ErrorKind::{DisplayHelp, DisplayHelpOnMissingArgumentOrSubcommand, DisplayVersion};
-    if matches!(
-        e.kind(),
-        DisplayHelp | DisplayHelpOnMissingArgumentOrSubcommand | DisplayVersion
-    ) {
-        e.exit();
-    }
-    eprintln!("{}", one_line(e));
-    std::process::exit(2);
-}
-
-/// The first line of clap's message: "error: invalid value 'x' for '--port <PORT>': ...".
-fn one_line(e: &clap::Error) -> String {
+/// clap's message in one line: "error: unexpected argument '--prot' found (tip: a
+/// similar argument exists: '--port')". When the program has subcommands and none
+/// was given, the tip says that one comes first.
+fn one_line(e: &clap::Error, command: &clap::Command, args: &[String]) -> String {
     let rendered = e.render().to_string();
-    rendered
-        .lines()
-        .next()
-        .unwrap_or("error: bad command line")
-        .to_owned()
+    let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+    let mut line = lines.next().unwrap_or("error: bad command line").to_owned();
+    let tips: Vec<&str> = lines.filter(|l| l.starts_with("tip:")).collect();
+    let names: Vec<&str> = command
+        .get_subcommands()
+        .map(|c| c.get_name())
+        .filter(|n| *n != "help")
+        .collect();
+    if !names.is_empty() && !args.iter().any(|a| names.contains(&a.as_str())) {
+        let program = command.get_name();
+        let rest = args.join(" ");
+        line += &format!(
+            " (say which side first: {program} {} {rest})",
+            names.join("|")
+        );
+    } else if !tips.is_empty() {
+        line += &format!(" ({})", tips.join("; "));
+    }
+    line
+}
+
+/// `--host` and `--encoding` for a program that binds an address. Each lesson
+/// adds its own `--port`, so that `--help` shows the lesson's default.
+#[derive(Args, Clone, Debug)]
+pub struct ServerArgs {
+    /// Address to bind: 127.0.0.1 keeps the server on this machine; ::1 for IPv6;
+    /// 0.0.0.0 makes it reachable from other machines
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+
+    /// How text is decoded and encoded: utf8, gbk, or auto (send UTF-8; read UTF-8, else GBK)
+    #[arg(long, short, default_value_t = Encoding::Auto)]
+    pub encoding: Encoding,
+}
+
+impl ServerArgs {
+    /// The address to bind: `--host` and the lesson's `--port`.
+    pub fn addr(&self, port: u16) -> anyhow::Result<SocketAddr> {
+        sockets::resolve(&self.host, port)
+    }
+}
+
+/// `--host`, `--encoding` and `--timeout` for a program that talks to a server.
+/// Each lesson adds its own `--port`.
+#[derive(Args, Clone, Debug)]
+pub struct ClientArgs {
+    /// The server's address: an IP address such as 127.0.0.1 or ::1, or a host name
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+
+    /// How text is decoded and encoded: utf8, gbk, or auto (send UTF-8; read UTF-8, else GBK)
+    #[arg(long, short, default_value_t = Encoding::Auto)]
+    pub encoding: Encoding,
+
+    /// Seconds to wait for the server before giving up
+    #[arg(long, short, default_value_t = 5.0, value_parser = parse_seconds)]
+    pub timeout: f64,
+}
+
+impl ClientArgs {
+    /// The server's address (the first one, for a name): `--host` and the lesson's `--port`.
+    pub fn addr(&self, port: u16) -> anyhow::Result<SocketAddr> {
+        sockets::resolve(&self.host, port)
+    }
+
+    /// `--timeout` as a Duration.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.timeout)
+    }
 }
 
 /// `--host`, `--port` and `--encoding` for a program that binds an address.
 #[derive(Args, Clone, Debug)]
-pub struct ServerArgs<const PORT: u16> {
+pub struct LegacyServerArgs<const PORT: u16> {
     /// Address to bind: 127.0.0.1 keeps the server on this machine; ::1 for IPv6;
     /// 0.0.0.0 makes it reachable from other machines
     #[arg(long, default_value = "127.0.0.1")]
@@ -71,7 +142,7 @@ pub struct ServerArgs<const PORT: u16> {
     pub encoding: Encoding,
 }
 
-impl<const PORT: u16> ServerArgs<PORT> {
+impl<const PORT: u16> LegacyServerArgs<PORT> {
     /// The address to bind, from `--host` and `--port`.
     pub fn addr(&self) -> anyhow::Result<SocketAddr> {
         sockets::resolve(&self.host, self.port)
@@ -80,7 +151,7 @@ impl<const PORT: u16> ServerArgs<PORT> {
 
 /// `--host`, `--port`, `--encoding` and `--timeout` for a program that talks to a server.
 #[derive(Args, Clone, Debug)]
-pub struct ClientArgs<const PORT: u16> {
+pub struct LegacyClientArgs<const PORT: u16> {
     /// The server's address: an IP address such as 127.0.0.1 or ::1, or a host name
     #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
@@ -98,7 +169,7 @@ pub struct ClientArgs<const PORT: u16> {
     pub timeout: f64,
 }
 
-impl<const PORT: u16> ClientArgs<PORT> {
+impl<const PORT: u16> LegacyClientArgs<PORT> {
     /// The server's address, from `--host` and `--port`.
     pub fn addr(&self) -> anyhow::Result<SocketAddr> {
         sockets::resolve(&self.host, self.port)
@@ -120,25 +191,45 @@ pub struct Messages {
 
 impl Messages {
     /// The messages to send: each `--message`, or else each line of stdin as it
-    /// is typed (Python's `input()`), without its line ending. Bytes on stdin that
-    /// are not UTF-8 show as U+FFFD instead of stopping the program.
-    pub fn lines(&self) -> Box<dyn Iterator<Item = String> + Send> {
-        if !self.messages.is_empty() {
-            return Box::new(self.messages.clone().into_iter());
+    /// is typed (Python's `input()`), without its line ending. On a terminal it
+    /// first says how to type them. Bytes on stdin that are not UTF-8 show as
+    /// U+FFFD instead of stopping the program.
+    pub fn lines(&self) -> Input {
+        let stdin = self.messages.is_empty();
+        if stdin && std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+            let _ = writeln!(std::io::stderr(), "type lines; Ctrl-D ends");
         }
-        let stdin = std::io::stdin();
-        Box::new(std::iter::from_fn(move || {
-            let mut line = Vec::new();
-            match std::io::BufRead::read_until(&mut stdin.lock(), b'\n', &mut line) {
-                Ok(0) | Err(_) => None,
-                Ok(_) => {
-                    while line.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-                        line.pop();
-                    }
-                    Some(String::from_utf8_lossy(&line).into_owned())
+        Input {
+            given: self.messages.clone().into_iter(),
+            stdin,
+        }
+    }
+}
+
+/// What [`Messages::lines`] gives: the `--message`s, or the lines of stdin.
+#[derive(Debug)]
+pub struct Input {
+    given: std::vec::IntoIter<String>,
+    stdin: bool,
+}
+
+impl Iterator for Input {
+    type Item = String;
+
+    fn next(&mut self) -> Option<String> {
+        if !self.stdin {
+            return self.given.next();
+        }
+        let mut line = Vec::new();
+        match std::io::BufRead::read_until(&mut std::io::stdin().lock(), b'\n', &mut line) {
+            Ok(0) | Err(_) => None,
+            Ok(_) => {
+                while line.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                    line.pop();
                 }
+                Some(String::from_utf8_lossy(&line).into_owned())
             }
-        }))
+        }
     }
 }
 
@@ -160,7 +251,7 @@ mod tests {
     #[derive(Parser)]
     struct Demo {
         #[command(flatten)]
-        net: ClientArgs<7788>,
+        net: LegacyClientArgs<7788>,
     }
 
     #[test]
@@ -189,12 +280,39 @@ mod tests {
         let e = Demo::try_parse_from(["demo", "--port", "99999"])
             .err()
             .unwrap();
+        let line = |e: &clap::Error, args: &[&str]| {
+            let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+            one_line(e, &Demo::command(), &args)
+        };
         assert_eq!(
-            one_line(&e),
+            line(&e, &[]),
             "error: invalid value '99999' for '--port <PORT>': 99999 is not in 0..=65535"
         );
         let e = Demo::try_parse_from(["demo", "--nope"]).err().unwrap();
-        assert_eq!(one_line(&e), "error: unexpected argument '--nope' found");
+        assert_eq!(line(&e, &[]), "error: unexpected argument '--nope' found");
+        let e = Demo::try_parse_from(["demo", "--prot", "5"]).err().unwrap();
+        assert_eq!(
+            line(&e, &[]),
+            "error: unexpected argument '--prot' found (tip: a similar argument exists: '--port')"
+        );
+    }
+
+    #[test]
+    fn a_missing_subcommand_is_named() {
+        #[derive(Parser)]
+        #[command(name = "chat")]
+        enum Sides {
+            Server,
+            Client,
+        }
+        let e = Sides::try_parse_from(["chat", "--port", "5"])
+            .err()
+            .unwrap();
+        let args = ["--port".to_owned(), "5".to_owned()];
+        assert_eq!(
+            one_line(&e, &Sides::command(), &args),
+            "error: unexpected argument '--port' found (say which side first: chat server|client --port 5)"
+        );
     }
 
     #[test]

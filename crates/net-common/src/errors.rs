@@ -6,7 +6,7 @@
 //! `error: port 9999 is already in use (is another lesson still running? try --port)`.
 
 use std::fmt::Display;
-use std::io::{self, ErrorKind};
+use std::io::{self, ErrorKind, Write};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
@@ -21,11 +21,15 @@ use std::process::ExitCode;
 /// }
 /// ```
 pub fn main(run: impl FnOnce() -> anyhow::Result<()>) -> ExitCode {
-    match run() {
+    let result = run();
+    // A server's log may still hold lines for stdout: give it a moment to write them.
+    crate::out::flush(std::time::Duration::from_millis(300));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // `{:#}` joins the error and its causes with ": " on one line.
-            eprintln!("error: {e:#}");
+            // Written, not eprintln!, which panics when stderr is a closed pipe.
+            let _ = writeln!(io::stderr(), "error: {e:#}");
             ExitCode::FAILURE
         }
     }
@@ -50,7 +54,9 @@ pub fn bind(addr: SocketAddr, e: io::Error) -> anyhow::Error {
     let port = addr.port();
     let message = match e.kind() {
         ErrorKind::AddrInUse => {
-            format!("port {port} is already in use (is another lesson still running? try --port)")
+            format!(
+                "port {port} is already in use by another program (perhaps another lesson; try --port)"
+            )
         }
         ErrorKind::AddrNotAvailable => format!(
             "cannot bind {addr}: that address does not belong to this machine (try --host 127.0.0.1)"
@@ -103,7 +109,7 @@ mod tests {
         let e = bind(addr, io::Error::from(ErrorKind::AddrInUse));
         assert_eq!(
             e.to_string(),
-            "port 9999 is already in use (is another lesson still running? try --port)"
+            "port 9999 is already in use by another program (perhaps another lesson; try --port)"
         );
         let e = connect(addr, io::Error::from_raw_os_error(111));
         assert_eq!(

@@ -15,22 +15,34 @@ use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use crate::errors;
 
 /// Turns `--host` and `--port` into an address, as Python's `getaddrinfo` does
-/// inside `bind` and `connect`. An IP address is used as it is; a name goes to
+/// inside `bind` and `sendto`. An IP address is used as it is; a name goes to
 /// the system resolver, and its first answer is taken.
 pub fn resolve(host: &str, port: u16) -> anyhow::Result<SocketAddr> {
+    resolve_all(host, port)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| errors::unknown_host(host))
+}
+
+/// Every address `host` stands for: `localhost` may be both ::1 and 127.0.0.1.
+pub fn resolve_all(host: &str, port: u16) -> anyhow::Result<Vec<SocketAddr>> {
     // A bare "::1" is accepted as well as "[::1]".
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = bare.parse::<IpAddr>() {
-        return Ok(SocketAddr::new(ip, port));
+        return Ok(vec![SocketAddr::new(ip, port)]);
     }
     // A name that cannot be a host name is refused here, without asking a DNS server.
     if !is_host_name(bare) {
         return Err(errors::unknown_host(host));
     }
-    let mut found = (bare, port)
+    let found: Vec<SocketAddr> = (bare, port)
         .to_socket_addrs()
-        .map_err(|_| errors::unknown_host(host))?;
-    found.next().ok_or_else(|| errors::unknown_host(host))
+        .map_err(|_| errors::unknown_host(host))?
+        .collect();
+    if found.is_empty() {
+        return Err(errors::unknown_host(host));
+    }
+    Ok(found)
 }
 
 /// Whether `name` is spelled like a host name: dot-separated labels of letters,
@@ -95,7 +107,7 @@ pub fn accept(listener: &TcpListener) -> (TcpStream, SocketAddr) {
         match listener.accept() {
             Ok(accepted) => return accepted,
             Err(e) => {
-                eprintln!("accept failed: {}", errors::plain(&e));
+                crate::say!("accept failed: {}", errors::plain(&e));
                 std::thread::sleep(Duration::from_millis(100));
             }
         }
@@ -105,6 +117,21 @@ pub fn accept(listener: &TcpListener) -> (TcpStream, SocketAddr) {
 /// `s = socket.socket(...); s.connect((host, port))`, giving up after `timeout`.
 pub fn tcp_connect(addr: SocketAddr, timeout: Duration) -> anyhow::Result<TcpStream> {
     TcpStream::connect_timeout(&addr, timeout).map_err(|e| errors::connect(addr, e))
+}
+
+/// `socket.create_connection((host, port), timeout)`: tries each address the
+/// name stands for, in turn, until one accepts, as Python does. `localhost` may
+/// be ::1 and 127.0.0.1, and the server may listen on only one of them.
+/// The error, if every address fails, is the last one's.
+pub fn create_connection(host: &str, port: u16, timeout: Duration) -> anyhow::Result<TcpStream> {
+    let mut last = None;
+    for addr in resolve_all(host, port)? {
+        match tcp_connect(addr, timeout) {
+            Ok(stream) => return Ok(stream),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| errors::unknown_host(host)))
 }
 
 /// A UDP socket bound to `addr`: `socket(AF_INET, SOCK_DGRAM)` then `bind((host, port))`.
@@ -213,10 +240,13 @@ fn unspecified_like(ip: IpAddr) -> IpAddr {
 /// Prints a server's first line, `listening on <address>`, with the address it
 /// really got (so `--port 0` shows the port the system picked), and one more line
 /// when the server can now be reached from other machines.
+///
+/// From then on stdout is the server's log, which never makes it wait (see [`crate::out`]).
 pub fn announce_listening(local: SocketAddr) {
-    println!("listening on {local}");
+    crate::out::log_mode();
+    crate::say!("listening on {local}");
     if !is_local_only(local.ip()) {
-        println!(
+        crate::say!(
             "note: bound to {}, so other machines can reach this server too (use --host 127.0.0.1 to keep it local)",
             local.ip()
         );
@@ -252,7 +282,7 @@ mod tests {
         assert_eq!(
             e.to_string(),
             format!(
-                "port {} is already in use (is another lesson still running? try --port)",
+                "port {} is already in use by another program (perhaps another lesson; try --port)",
                 addr.port()
             )
         );

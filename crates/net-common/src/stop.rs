@@ -15,6 +15,26 @@ use std::time::Duration;
 
 use crate::sockets;
 
+/// Installs the Ctrl-C handler of a server: on Ctrl-C (SIGINT) it says
+/// `stopping (Ctrl-C)`, runs `goodbye` (a chat room tells its members), and
+/// ends the program with exit code 0.
+///
+/// Exiting is the whole stop: the kernel closes every socket the program still
+/// has, and each connected client sees a clean end of stream (a FIN), just as
+/// when the Python seed dies. Nothing has to wake a blocked `accept` or `recv`,
+/// so the stop is as quick with no file descriptors left as at any other time.
+/// Install it before the `listening on` line, so Ctrl-C works as soon as anyone
+/// can connect.
+pub fn on_ctrl_c(goodbye: impl Fn() + Send + 'static) -> anyhow::Result<()> {
+    ctrlc::set_handler(move || {
+        crate::say!("stopping (Ctrl-C)");
+        goodbye();
+        crate::out::flush(Duration::from_millis(300));
+        std::process::exit(0);
+    })
+    .map_err(|e| anyhow::anyhow!("cannot install the Ctrl-C handler: {e}"))
+}
+
 /// Whether Ctrl-C (SIGINT) was pressed. Cheap to clone and check.
 #[derive(Clone, Debug, Default)]
 pub struct Stop {

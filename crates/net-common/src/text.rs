@@ -185,6 +185,114 @@ impl StreamDecoder {
     }
 }
 
+/// Received text made safe to print: every control character is shown visibly
+/// instead of reaching the terminal raw.
+///
+/// A peer's text can hold terminal commands: ESC starts sequences that clear the
+/// screen or set the window title, and a carriage return in mid-line moves back
+/// to the start, so `innocent\r[127.0.0.1:1] spoofed` would look like a line
+/// from someone else. Here C0 controls (ESC, CR, LF, ...) become their Unicode
+/// pictures (␛ ␍ ␊), DEL becomes ␡, and the C1 and bidirectional controls become
+/// `<U+009B>`. A tab stays a tab. Print every line that came from a peer through this.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\t')
+            || ('\u{202a}'..='\u{202e}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    };
+    if !text.contains(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\t' => out.push(c),
+            '\0'..='\u{1f}' => out.push(char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}')),
+            '\u{7f}' => out.push('\u{2421}'),
+            c if unsafe_char(c) => out.push_str(&format!("<U+{:04X}>", c as u32)),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// How many of `bytes` end on a whole character: a multibyte character that the
+/// last read cut in two is left out, to be completed by the next read.
+///
+/// UTF-8 (and `auto`, until the bytes turn out not to be UTF-8) is cut before an
+/// unfinished sequence; GBK before a lone lead byte (0x81 to 0xFE) at the end.
+pub fn complete_len(bytes: &[u8], encoding: Encoding) -> usize {
+    if encoding != Encoding::Gbk {
+        match std::str::from_utf8(bytes) {
+            Ok(_) => return bytes.len(),
+            Err(e) if e.error_len().is_none() => return e.valid_up_to(),
+            Err(_) if encoding == Encoding::Utf8 => return bytes.len(),
+            Err(_) => {} // auto, and not UTF-8: GBK
+        }
+    }
+    let mut at = 0;
+    while at < bytes.len() {
+        if (0x81..=0xfe).contains(&bytes[at]) {
+            if at + 1 == bytes.len() {
+                return at;
+            }
+            at += 2;
+        } else {
+            at += 1;
+        }
+    }
+    bytes.len()
+}
+
+/// Cuts a received byte stream (TCP) into lines and decodes each whole line.
+///
+/// TCP keeps no message boundaries: one read can end in the middle of a line, or
+/// in the middle of a character. The buffer keeps such bytes until the line ends,
+/// so no character is ever split, and `auto` decides UTF-8 or GBK for each line as
+/// a whole. A line with no end is given out in pieces of `max` bytes, so a peer
+/// cannot fill the memory.
+#[derive(Debug)]
+pub struct LineBuffer {
+    encoding: Encoding,
+    max: usize,
+    pending: Vec<u8>,
+}
+
+impl LineBuffer {
+    /// A buffer that keeps at most `max` bytes of an unfinished line.
+    pub fn new(encoding: Encoding, max: usize) -> Self {
+        LineBuffer {
+            encoding,
+            max: max.max(4),
+            pending: Vec::new(),
+        }
+    }
+
+    /// Adds what a read returned; returns the lines it completed, without their `\n` or `\r\n`.
+    pub fn push(&mut self, bytes: &[u8]) -> Vec<String> {
+        self.pending.extend_from_slice(bytes);
+        let mut lines = Vec::new();
+        while let Some(at) = self.pending.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = self.pending.drain(..=at).collect();
+            let line = line.strip_suffix(b"\n").unwrap_or(&line);
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            lines.push(self.encoding.decode(line).into_owned());
+        }
+        while self.pending.len() >= self.max {
+            let cut = complete_len(&self.pending[..self.max], self.encoding).max(1);
+            let piece: Vec<u8> = self.pending.drain(..cut).collect();
+            lines.push(self.encoding.decode(&piece).into_owned());
+        }
+        lines
+    }
+
+    /// The end of the stream: what is left of an unfinished line, if anything.
+    pub fn finish(&mut self) -> Option<String> {
+        let rest = std::mem::take(&mut self.pending);
+        (!rest.is_empty()).then(|| self.encoding.decode(&rest).into_owned())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,5 +340,39 @@ mod tests {
         let mut d = Encoding::Auto.stream_decoder();
         assert_eq!(d.feed(b"ok\xe4\xb8"), "ok");
         assert_eq!(d.finish(), "\u{fffd}");
+    }
+    #[test]
+    fn printable_shows_control_characters() {
+        assert_eq!(printable("plain 你好\tok"), "plain 你好\tok");
+        assert_eq!(printable("\x1b[2J"), "\u{241b}[2J");
+        assert_eq!(
+            printable("innocent\r[x] spoofed\n"),
+            "innocent\u{240d}[x] spoofed\u{240a}"
+        );
+        assert_eq!(printable("\x7f\u{9b}\u{202e}"), "\u{2421}<U+009B><U+202E>");
+    }
+
+    #[test]
+    fn complete_len_never_cuts_a_character() {
+        assert_eq!(complete_len(b"split \xe4", Encoding::Auto), 6);
+        assert_eq!(complete_len(b"split \xe4\xbd\xa0", Encoding::Auto), 9);
+        assert_eq!(complete_len(b"ab\xc4", Encoding::Gbk), 2);
+        assert_eq!(complete_len(b"\xc4\xe3\xba", Encoding::Auto), 2);
+        assert_eq!(complete_len(b"a\xffb", Encoding::Utf8), 3);
+    }
+
+    #[test]
+    fn a_line_buffer_keeps_split_characters_and_decides_per_line() {
+        let mut lines = LineBuffer::new(Encoding::Auto, 100);
+        assert!(lines.push(b"split \xe4").is_empty());
+        assert_eq!(
+            lines.push(b"\xbd\xa0 end\r\n\xc4\xe3\n"),
+            ["split 你 end", "你"]
+        );
+        assert!(lines.push(b"tail").is_empty());
+        assert_eq!(lines.finish().as_deref(), Some("tail"));
+        let mut lines = LineBuffer::new(Encoding::Utf8, 4);
+        assert_eq!(lines.push("ab你".as_bytes()), ["ab"]);
+        assert_eq!(lines.finish().as_deref(), Some("你"));
     }
 }

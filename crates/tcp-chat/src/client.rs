@@ -8,14 +8,15 @@ use std::sync::mpsc;
 use std::thread;
 
 use clap::Args;
-use net_common::cli::{ClientArgs, Messages};
+use net_common::cli::{LegacyClientArgs, Messages};
+use net_common::say;
 use net_common::{Encoding, errors, sockets};
 
 /// Joins the room: prints what everyone says, and sends each line you type.
 #[derive(Args, Debug)]
 pub struct ClientOpts {
     #[command(flatten)]
-    net: ClientArgs<3000>,
+    net: LegacyClientArgs<3000>,
 
     #[command(flatten)]
     input: Messages,
@@ -29,7 +30,7 @@ pub fn run(opts: ClientOpts) -> anyhow::Result<()> {
     // 1. s = socket.socket(); s.connect(('127.0.0.1', 3000))
     let s = sockets::tcp_connect(server, opts.net.timeout())?;
     let me = s.local_addr().map_err(|e| errors::io("getsockname", e))?;
-    println!("connected to {server} as {me}; type a line to send it, \"exit\" or Ctrl-D to leave");
+    say!("connected to {server} as {me}; type a line to send it, \"exit\" or Ctrl-D to leave");
 
     // 2. threading.Thread(target=read_from_server, args=(s, )).start()
     let leaving = Arc::new(AtomicBool::new(false));
@@ -97,15 +98,15 @@ fn read_from_server(s: &TcpStream, encoding: Encoding, leaving: &AtomicBool) {
     };
     show(&decoder.finish());
     if !at_line_start {
-        println!();
+        say!();
     }
     if leaving.load(Ordering::SeqCst) {
         return; // we left, so the server closing its end is expected
     }
     if reset {
-        println!("server closed the connection (reset)");
+        say!("server closed the connection (reset)");
     } else {
-        println!("server closed the connection");
+        say!("server closed the connection");
     }
     std::process::exit(0);
 }

@@ -17,6 +17,7 @@ use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use net_common::Encoding;
+use net_common::say;
 
 /// One encoded line, ready for the wire, shared by every member's queue.
 pub type Line = Arc<[u8]>;
@@ -108,9 +109,10 @@ impl Room {
         }
         // Printing can block (a paused terminal), so never while holding the lock.
         for member in dropped {
-            println!(
+            say!(
                 "dropped {}: it stopped reading (its queue of {} lines is full)",
-                member.addr, self.queue_len
+                member.addr,
+                self.queue_len
             );
             // Its writer is stuck in send() to a client that does not read; shutdown
             // wakes it with an error, and its reader with the end of the stream.

@@ -13,8 +13,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use net_common::cli::ServerArgs;
+use net_common::cli::LegacyServerArgs;
 use net_common::live::LiveConnections;
+use net_common::say;
 use net_common::stop::Stop;
 use net_common::{Encoding, errors, sockets};
 use socket2::SockRef;
@@ -38,7 +39,7 @@ const GOODBYE: Duration = Duration::from_millis(500);
 #[derive(Args, Debug)]
 pub struct ServerOpts {
     #[command(flatten)]
-    net: ServerArgs<3000>,
+    net: LegacyServerArgs<3000>,
 
     /// Longest line a client may send, in bytes; a longer one gets an error and a disconnect
     #[arg(long, default_value_t = 4096, value_name = "BYTES",
@@ -89,7 +90,7 @@ pub fn run(opts: ServerOpts) -> anyhow::Result<()> {
             } else {
                 "clients"
             };
-            println!("{addr} turned away: the room is full ({max_clients} {clients})");
+            say!("{addr} turned away: the room is full ({max_clients} {clients})");
             let full = format!("* the room is full ({max_clients} {clients}); try again later\n");
             let _ = (&s).write_all(&encoding.encode(&full));
             continue; // dropping s closes it
@@ -99,7 +100,7 @@ pub fn run(opts: ServerOpts) -> anyhow::Result<()> {
         }
     }
 
-    println!("stopping (Ctrl-C)");
+    say!("stopping (Ctrl-C)");
     room.close("* server is stopping");
     // Each writer sends the goodbye and closes; cut whoever has not taken it in time.
     let deadline = Instant::now() + GOODBYE;
@@ -211,7 +212,7 @@ fn write_to_client(s: &TcpStream, queue: Receiver<Line>) {
 // ANCHOR: announce
 /// The server's log is the room's transcript: print a line and send it to everyone.
 fn announce(room: &Room, text: String) {
-    println!("{text}");
+    say!("{text}");
     room.broadcast(&text);
 }
 // ANCHOR_END: announce

@@ -26,8 +26,9 @@ use std::thread;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use net_common::cli::{self, ClientArgs, Messages, ServerArgs};
+use net_common::cli::{self, LegacyClientArgs, LegacyServerArgs, Messages};
 use net_common::live::LiveConnections;
+use net_common::say;
 use net_common::stop::Stop;
 use net_common::{Encoding, errors, sockets};
 
@@ -51,7 +52,7 @@ enum Command {
 #[derive(Args, Debug)]
 struct Server {
     #[command(flatten)]
-    net: ServerArgs<13145>,
+    net: LegacyServerArgs<13145>,
 
     /// Connections the system keeps waiting for accept, as in the seed's listen(5)
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(i32).range(0..))]
@@ -65,7 +66,7 @@ struct Server {
 #[derive(Args, Debug)]
 struct Client {
     #[command(flatten)]
-    net: ClientArgs<13145>,
+    net: LegacyClientArgs<13145>,
 
     #[command(flatten)]
     input: Messages,
@@ -102,7 +103,7 @@ fn server(args: Server) -> anyhow::Result<()> {
         // Ctrl-C can close it (an Arc, not try_clone: one file descriptor each).
         let sock = Arc::new(sock);
         let registered = live.add(sock.clone());
-        println!("accept new connection from {addr} ({} live)", live.count());
+        say!("accept new connection from {addr} ({} live)", live.count());
 
         // t = threading.Thread(target=tcplink, args=(sock, addr)); t.start()
         // The name shows which client a thread serves, in a panic message, a
@@ -117,7 +118,7 @@ fn server(args: Server) -> anyhow::Result<()> {
                 if stop_here.requested() {
                     why = "the server is stopping".to_owned();
                 }
-                println!(
+                say!(
                     "connection from {addr} closed: {why} ({} live)",
                     live_here.count()
                 );
@@ -128,7 +129,7 @@ fn server(args: Server) -> anyhow::Result<()> {
         }
     }
 
-    println!("stopping (Ctrl-C)");
+    say!("stopping (Ctrl-C)");
     // Each client sees the end of the stream, and each thread's blocked recv returns.
     live.close_all();
     Ok(())
@@ -238,14 +239,14 @@ fn client(args: Client) -> anyhow::Result<()> {
             break;
         }
         let text = decoder.feed(&data[..n]);
-        println!("{}", split_line_end(&text).0);
+        say!("{}", split_line_end(&text).0);
         // Tell the sender it may send the next message. An error means it is done.
         let _ = answered.send(());
     }
     if let Some(why) = gave_up.get() {
         anyhow::bail!("{why}");
     }
-    println!("server closed the connection");
+    say!("server closed the connection");
     Ok(())
 }
 // ANCHOR_END: client

@@ -15,7 +15,8 @@ use std::io::{self, ErrorKind, Read, Write};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use net_common::cli::{self, ClientArgs, ServerArgs};
+use net_common::cli::{self, LegacyClientArgs, LegacyServerArgs};
+use net_common::say;
 use net_common::stop::Stop;
 use net_common::{errors, sockets};
 
@@ -42,7 +43,7 @@ enum Command {
 #[derive(Args, Debug)]
 struct Server {
     #[command(flatten)]
-    net: ServerArgs<9999>,
+    net: LegacyServerArgs<9999>,
 
     /// Connections the system keeps waiting for accept, as in the seed's listen(5)
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(i32).range(0..))]
@@ -52,7 +53,7 @@ struct Server {
 #[derive(Args, Debug)]
 struct Client {
     #[command(flatten)]
-    net: ClientArgs<9999>,
+    net: LegacyClientArgs<9999>,
 }
 // ANCHOR_END: args
 
@@ -84,16 +85,16 @@ fn server(args: Server) -> anyhow::Result<()> {
         //    A failed accept costs that one connection, not the server.
         let (mut clientsocket, addr) = sockets::accept(&serversocket);
         if stop.requested() {
-            println!("stopping (Ctrl-C)");
+            say!("stopping (Ctrl-C)");
             return Ok(());
         }
         // 5. print("连接地址: %s" % str(addr))
-        println!("connection from {addr}");
+        say!("connection from {addr}");
 
         // 6. clientsocket.send(msg.encode('utf-8')). Python's send() may send only
         //    part of the bytes (sendall() sends them all); write_all is sendall.
         if let Err(e) = clientsocket.write_all(&msg) {
-            println!("could not greet {addr}: {}", errors::plain(&e));
+            say!("could not greet {addr}: {}", errors::plain(&e));
         }
         // 7. clientsocket.close(): the client sees the end of the stream.
         drop(clientsocket);
@@ -143,9 +144,9 @@ fn client(args: Client) -> anyhow::Result<()> {
     }
     let rest = decoder.finish();
     if !at_line_start || !rest.is_empty() {
-        println!("{rest}");
+        say!("{rest}");
     }
-    println!("server closed the connection");
+    say!("server closed the connection");
     // 5. s.close(): dropping the socket closes it.
     Ok(())
 }

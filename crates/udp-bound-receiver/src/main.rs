@@ -11,7 +11,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use net_common::cli::{self, ServerArgs};
+use net_common::cli::{self, LegacyServerArgs};
+use net_common::say;
 use net_common::stop::Stop;
 use net_common::{errors, sockets};
 
@@ -21,7 +22,7 @@ use net_common::{errors, sockets};
 #[command(version)]
 struct Args {
     #[command(flatten)]
-    net: ServerArgs<7788>,
+    net: LegacyServerArgs<7788>,
 
     /// Stop after N datagrams (the seed receives one); without it, run until Ctrl-C
     #[arg(long, short = 'n', value_name = "N")]
@@ -61,7 +62,7 @@ fn run() -> anyhow::Result<()> {
         let (len, real_len, sender) = sockets::recv_from_with_length(&udp_socket, &mut recv_data)
             .map_err(|e| errors::io("recvfrom", e))?;
         if stop.requested() {
-            println!("stopping (Ctrl-C)");
+            say!("stopping (Ctrl-C)");
             break;
         }
         received += 1;
@@ -69,9 +70,9 @@ fn run() -> anyhow::Result<()> {
         // 4. print(recv_data[0].decode('gbk')), with the sender that recvfrom also returns.
         let text = args.net.encoding.decode(&recv_data[..len]);
         if len < real_len {
-            println!("from {sender} (truncated: {real_len} bytes sent, first {len} kept): {text}");
+            say!("from {sender} (truncated: {real_len} bytes sent, first {len} kept): {text}");
         } else {
-            println!("from {sender}: {text}");
+            say!("from {sender}: {text}");
         }
     }
 

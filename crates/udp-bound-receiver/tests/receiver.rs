@@ -92,7 +92,7 @@ fn a_busy_port_is_one_line_and_a_non_zero_exit() {
     assert_eq!(
         stderr.trim_end(),
         format!(
-            "error: port {} is already in use (is another lesson still running? try --port)",
+            "error: port {} is already in use by another program (perhaps another lesson; try --port)",
             addr.port()
         )
     );

@@ -6,7 +6,8 @@ use std::io::ErrorKind;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
-use net_common::cli::{ClientArgs, Messages};
+use net_common::cli::{LegacyClientArgs, Messages};
+use net_common::say;
 use net_common::stop::Stop;
 use net_common::{Encoding, errors, sockets};
 
@@ -20,7 +21,7 @@ use net_common::{Encoding, errors, sockets};
     .help("Seconds to wait for each answer before sending the message again")))]
 pub struct Args {
     #[command(flatten)]
-    net: ClientArgs<9999>,
+    net: LegacyClientArgs<9999>,
 
     #[command(flatten)]
     input: Messages,
@@ -46,7 +47,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     // status for Ctrl-C. A handler of our own also works where SIGINT was inherited
     // as ignored, as a shell's background jobs inherit it.
     let _stop = Stop::on_ctrl_c(|| {
-        println!("stopping (Ctrl-C)");
+        say!("stopping (Ctrl-C)");
         std::process::exit(130);
     })?;
 
@@ -69,7 +70,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         earlier.push_back(data);
     }
 
-    println!("{answered} answered, {lost} lost");
+    say!("{answered} answered, {lost} lost");
     // 5. s.close(): dropping the socket closes it.
     Ok(())
 }
@@ -91,7 +92,7 @@ fn ask(
         // 3. s.sendto(data, (host, 9999))
         if let Err(e) = s.send_to(data, server) {
             // A line too long for one datagram costs that line, not the rest.
-            println!(
+            say!(
                 "could not send a {}-byte datagram: {}",
                 data.len(),
                 errors::plain(&e)
@@ -106,16 +107,14 @@ fn ask(
             } else {
                 String::new()
             };
-            println!("answer from {server}: {answer}{retried}");
+            say!("answer from {server}: {answer}{retried}");
             return Ok(true);
         }
         let waited = args.net.timeout;
         if attempt < tries {
-            println!(
-                "no answer within {waited}s (try {attempt} of {tries}), sending {line:?} again"
-            );
+            say!("no answer within {waited}s (try {attempt} of {tries}), sending {line:?} again");
         } else {
-            println!(
+            say!(
                 "no answer within {waited}s (try {attempt} of {tries}): the answer to {line:?} is lost (is the server running?)"
             );
         }
@@ -163,7 +162,7 @@ fn wait_for_answer(
                     ErrorKind::ConnectionRefused | ErrorKind::ConnectionReset
                 ) =>
             {
-                println!("nothing is listening on {server}");
+                say!("nothing is listening on {server}");
                 return Ok(None);
             }
             Err(e) => return Err(errors::io("recvfrom", e)),
@@ -172,9 +171,9 @@ fn wait_for_answer(
         let text = encoding.decode(reply);
         let text = text.trim_end();
         if from != server {
-            println!("ignored a datagram from {from}, which is not the server: {text}");
+            say!("ignored a datagram from {from}, which is not the server: {text}");
         } else if !contains(reply, data) && earlier.iter().any(|old| contains(reply, old)) {
-            println!("ignored a late answer to an earlier message: {text}");
+            say!("ignored a late answer to an earlier message: {text}");
         } else {
             return Ok(Some(text.to_owned()));
         }

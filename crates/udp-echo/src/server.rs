@@ -2,7 +2,8 @@
 
 use std::io::ErrorKind;
 
-use net_common::cli::ServerArgs;
+use net_common::cli::LegacyServerArgs;
+use net_common::say;
 use net_common::stop::Stop;
 use net_common::{errors, sockets};
 
@@ -13,7 +14,7 @@ use crate::chance::Chance;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     #[command(flatten)]
-    net: ServerArgs<9999>,
+    net: LegacyServerArgs<9999>,
 
     /// Share of datagrams to drop on purpose, from 0 (none) to 1 (all), to see the client retry
     #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_rate)]
@@ -41,7 +42,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     // print('Bind UDP on 9999...')
     sockets::announce_listening(local);
     if args.drop_rate > 0.0 {
-        println!(
+        say!(
             "dropping {}% of datagrams on purpose (--drop-rate {})",
             args.drop_rate * 100.0,
             args.drop_rate
@@ -67,7 +68,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             Err(e) => return Err(errors::io("recvfrom", e)),
         };
         if stop.requested() {
-            println!("stopping (Ctrl-C)");
+            say!("stopping (Ctrl-C)");
             break;
         }
         let data = &data[..len];
@@ -81,7 +82,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             String::new()
         };
         if chance.happens(args.drop_rate) {
-            println!("from {addr}: {text}{cut} -> dropped on purpose");
+            say!("from {addr}: {text}{cut} -> dropped on purpose");
             continue;
         }
 
@@ -90,10 +91,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         match serversocket.send_to(&answer, addr) {
             Ok(_) => {
                 let answer = args.net.encoding.decode(&answer);
-                println!("from {addr}: {text}{cut} -> {}", answer.trim_end());
+                say!("from {addr}: {text}{cut} -> {}", answer.trim_end());
             }
             // One client's trouble (say, an answer too long for a datagram) is not the server's.
-            Err(e) => println!(
+            Err(e) => say!(
                 "from {addr}: {text}{cut} -> could not answer: {}",
                 errors::plain(&e)
             ),

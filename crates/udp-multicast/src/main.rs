@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use net_common::cli::{self, Messages};
+use net_common::say;
 use net_common::stop::Stop;
 use net_common::{Encoding, errors, sockets};
 
@@ -127,14 +128,16 @@ fn run() -> anyhow::Result<()> {
     })?;
 
     // Printed after the join, so whoever reads it knows this peer hears the group now.
-    println!(
+    say!(
         "joined {group} via {} (sending from {me}, TTL {})",
-        args.interface, args.ttl
+        args.interface,
+        args.ttl
     );
     if !args.interface.is_loopback() {
-        println!(
+        say!(
             "note: {} is not loopback, so datagrams to the group will now leave this machine (TTL {})",
-            args.interface, args.ttl
+            args.interface,
+            args.ttl
         );
     }
 
@@ -165,11 +168,11 @@ fn run() -> anyhow::Result<()> {
         match sender.send_to(&args.encoding.encode(&line), group) {
             Ok(_) => sent += 1,
             // A line too long for one datagram costs that line, not the chat.
-            Err(e) => println!("not sent: {}", errors::plain(&e)),
+            Err(e) => say!("not sent: {}", errors::plain(&e)),
         }
     }
     if stop.requested() {
-        println!("stopping (Ctrl-C)");
+        say!("stopping (Ctrl-C)");
     } else {
         // What we sent comes back to us too (IP_MULTICAST_LOOP), a moment later.
         // Wait for it, briefly, so that it prints before "left" and not after.
@@ -188,7 +191,7 @@ fn run() -> anyhow::Result<()> {
     //    (closing the socket would too); the reader thread ends with the program.
     sockets::leave_multicast(&s, args.group, args.interface)
         .map_err(|e| errors::io("setsockopt(IP_DROP_MEMBERSHIP)", e))?;
-    println!("left {group}");
+    say!("left {group}");
     Ok(())
     // ANCHOR_END: chat
 }
@@ -205,11 +208,11 @@ fn read_socket(sock: &UdpSocket, encoding: Encoding, me: SocketAddr, heard_mine:
                 let you = if from == me { " (you)" } else { "" };
                 let text = encoding.decode(&data[..len]);
                 if len < real_len {
-                    println!(
+                    say!(
                         "from {from}{you} (truncated: {real_len} bytes sent, first {len} kept): {text}"
                     );
                 } else {
-                    println!("from {from}{you}: {text}");
+                    say!("from {from}{you}: {text}");
                 }
                 if from == me {
                     let _ = heard_mine.send(());

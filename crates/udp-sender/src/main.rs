@@ -17,7 +17,8 @@ use std::io::ErrorKind;
 use std::process::ExitCode;
 
 use clap::Parser;
-use net_common::cli::{self, ClientArgs, Messages};
+use net_common::cli::{self, LegacyClientArgs, Messages};
+use net_common::say;
 use net_common::{errors, sockets};
 
 // ANCHOR: args
@@ -26,7 +27,7 @@ use net_common::{errors, sockets};
 #[command(version)]
 struct Args {
     #[command(flatten)]
-    net: ClientArgs<7788>,
+    net: LegacyClientArgs<7788>,
 
     #[command(flatten)]
     input: Messages,
@@ -62,7 +63,7 @@ fn run() -> anyhow::Result<()> {
         let sent = udp_socket
             .send_to(&bytes, dest_addr)
             .map_err(|e| errors::io(format!("sendto {dest_addr}"), e))?;
-        println!("sent {sent} bytes to {dest_addr}");
+        say!("sent {sent} bytes to {dest_addr}");
 
         if args.reply {
             // 5. recv_data = udp_socket.recvfrom(1024)
@@ -71,18 +72,18 @@ fn run() -> anyhow::Result<()> {
                 // 6. print(recv_data[0].decode('gbk')); print(recv_data[1])
                 Ok((len, sender)) => {
                     let text = args.net.encoding.decode(&recv_data[..len]);
-                    println!("reply from {sender}: {text}");
+                    say!("reply from {sender}: {text}");
                 }
                 // A timeout shows as WouldBlock on Linux and TimedOut on Windows.
                 Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                    println!(
+                    say!(
                         "no reply within {}s (UDP promises nothing: the datagram or its answer may be lost, or nobody answers)",
                         args.net.timeout
                     );
                 }
                 // The kernel may learn from an ICMP "port unreachable" that nobody listens.
                 Err(e) if e.kind() == ErrorKind::ConnectionRefused => {
-                    println!("no reply: nothing is listening on {dest_addr}");
+                    say!("no reply: nothing is listening on {dest_addr}");
                 }
                 Err(e) => return Err(errors::io("recvfrom", e)),
             }
