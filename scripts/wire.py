@@ -385,9 +385,13 @@ def parse_frame(frame, linktype):
 # ---------------------------------------------------------------- who is who
 
 
+ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
 def printable(data, limit=PREVIEW):
     """The first bytes as text: UTF-8 where it is, \\xNN where not; control
-    characters as the pictures the lessons print (U+240A for LF, U+240D for CR)."""
+    characters as escapes (\\r\\n), which read better at this size than the
+    pictures the lessons print (U+240D U+240A)."""
     out, i = [], 0
     while i < len(data) and len(out) < limit:
         for size in (1, 2, 3, 4):
@@ -401,8 +405,7 @@ def printable(data, limit=PREVIEW):
             i += 1
             continue
         i += size
-        code = ord(ch)
-        out.append(chr(0x2400 + code) if code < 0x20 else "\u2421" if code == 0x7F else ch)
+        out.append(ESCAPES.get(ch) or (f"\\x{ord(ch):02x}" if ord(ch) < 0x20 or ord(ch) == 0x7F else ch))
     text = "".join(out)
     return text + ("…" if i < len(data) else "")
 
@@ -531,7 +534,8 @@ def text_form(spec, columns, table, names):
 
 def svg(name, spec, columns, table, names):
     uid = re.sub(r"[^a-z0-9]", "-", name.lower())
-    col_w, left, top, row_h = 250, 70, 0, 38
+    # Multicast's delivery labels (a member's printed line) need the wider columns.
+    col_w, left, row_h = (250 if spec.get("members") else 220), 60, 38
     font = "font-family=\"'DejaVu Sans Mono','Noto Sans Mono CJK SC','Noto Sans CJK SC',monospace\""
     commands = ["$ " + names.text(c) for c in spec["commands"]]
     top = 18 + 16 * len(commands) + 14
@@ -572,7 +576,7 @@ def svg(name, spec, columns, table, names):
         y += row_h + (4 if r["text"] else -8)
     height = y + 10
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" {font} font-size="12" role="img" aria-label="{html.escape(name)}">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" style="max-width:100%;height:auto" {font} font-size="12" role="img" aria-label="{html.escape(name)}">',
         f'<style>#{uid} .f{{font-weight:bold}} #{uid} .n{{fill:#333}} #{uid} .b{{fill:#1a5e1a}} #{uid} .t{{fill:#888;font-size:10px}} #{uid} .p{{fill:#666;font-style:italic}} #{uid} .o{{fill:#7a3e00;font-size:10px}} #{uid} .c{{fill:#555;font-size:11px}} #{uid} .h{{font-weight:bold}} #{uid} .a{{fill:#555;font-size:11px}} #{uid} .life{{stroke:#999;stroke-width:1.5;stroke-dasharray:4 3}} #{uid} .gap{{stroke:#fff;stroke-width:3}} #{uid} .ctl{{stroke:#555;stroke-width:1.2}} #{uid} .data{{stroke:#1f4fa8;stroke-width:2}} #{uid} .rst{{stroke:#b00;stroke-width:2}} #{uid} .mc{{stroke:#7a3e00;stroke-width:1.5;stroke-dasharray:6 3}}</style>',
         f'<g id="{uid}">',
         f'<rect width="{width}" height="{height}" fill="#fff"/>',
