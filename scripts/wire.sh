@@ -13,7 +13,7 @@
 # under sudo, PATH often has no cargo. WIRE_PROFILE=release uses target/release.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-case "${1:-}" in -h | --help | "") exec python3 scripts/wire.py --help ;; esac
+case "${1:-}" in -h | --help | "") exec python3 scripts/wire.py "$@" ;; esac
 if [ "$(id -u)" -ne 0 ]; then
     echo "wire.sh: capturing packets needs root (try: sudo $0 $*)" >&2
     exit 1
