@@ -47,6 +47,7 @@ import sys
 import tempfile
 import threading
 import time
+import unicodedata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -173,6 +174,8 @@ class Terminal:
             self.kill()
             raise RuntimeError(f"terminal {self.number}: still running after {WAIT}s")
         self.reader.join(timeout=WAIT)
+        if self.proc.returncode != 0:  # shown, not fatal: http-fetch exits 3 on a redirect
+            print(f"  (terminal {self.number}: {self.shown[-1]} exited with {self.proc.returncode})", file=sys.stderr)
 
     def kill(self):
         if self.proc and self.proc.poll() is None:
@@ -573,10 +576,14 @@ def svg(name, spec, columns, table, names):
         body.append(f'<text x="{left - 8}" y="{y + 4}" text-anchor="end" class="t">{(r["time"] - t0) * 1000:.1f}</text>')
         body.append(f'<line x1="{x1}" y1="{y}" x2="{x2 - d * 3}" y2="{y}" class="{cls}" marker-end="url(#{uid}-{cls})"/>')
         label = f'<tspan class="f">{html.escape(r["flags"])}</tspan>'
+        plain = r["flags"]
         if r["len"]:
             label += f' <tspan class="n">{r["len"]} B</tspan>'
+            plain += f' {r["len"]} B'
+        body.append(backdrop((x1 + x2) / 2, y - 6, plain))
         body.append(f'<text x="{(x1 + x2) / 2}" y="{y - 6}" text-anchor="middle">{label}</text>')
         if r["text"]:
+            body.append(backdrop((x1 + x2) / 2, y + 13, r["text"]))
             body.append(f'<text x="{(x1 + x2) / 2}" y="{y + 13}" text-anchor="middle" class="b">{html.escape(r["text"])}</text>')
         y += row_h + (4 if r["text"] else -8)
     height = y + 10
@@ -605,6 +612,12 @@ def svg(name, spec, columns, table, names):
     # No blank line anywhere: the book includes the SVG inline, and a blank line
     # would end markdown's HTML block.
     return "\n".join(parts) + "\n"
+
+
+def backdrop(x, y, text, size=12):
+    """A white box behind a centred label, so that no lifeline runs through it."""
+    width = sum(size if unicodedata.east_asian_width(ch) in "WF" else size * 0.6 for ch in text) + 6
+    return f'<rect x="{x - width / 2:.1f}" y="{y - size + 1}" width="{width:.1f}" height="{size + 3}" fill="#fff"/>'
 
 
 def draw(run_path):
