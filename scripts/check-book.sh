@@ -5,7 +5,9 @@
 #  - every {{#include file:anchor}} names a file and an ANCHOR that exist
 #    (mdbook itself is silent about a missing anchor);
 #  - mdbook builds with no warnings, with the pinned version;
-#  - every transcript the book shows is what the programs really print.
+#  - every transcript the book shows is what the programs really print;
+#  - every packet diagram (docs/wire) has the structure a fresh capture has
+#    (where it can capture: root and tcpdump, as in CI).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 MDBOOK_VERSION=0.4.52
@@ -58,6 +60,13 @@ done
 
 echo "== transcripts"
 python3 scripts/transcripts.py --check || fail "a transcript in the book differs from the program's output"
+
+echo "== packet diagrams (docs/wire: captured again and compared)"
+if [ "$(id -u)" -eq 0 ] && command -v tcpdump >/dev/null; then
+    scripts/wire.sh --check || fail "a packet diagram in the book differs from a fresh capture (see docs/wire, scripts/wire.sh --update)"
+else
+    echo "skipped: capturing needs root and tcpdump (sudo scripts/wire.sh --check)"
+fi
 
 if [ "$failures" -gt 0 ]; then
     echo "book: $failures problem(s)"

@@ -13,6 +13,8 @@ command -v python3 >/dev/null || missing+=(python3)
 command -v nc >/dev/null || missing+=(netcat-openbsd)
 command -v curl >/dev/null || missing+=(curl)
 command -v ip >/dev/null || missing+=(iproute2)
+# The book's packet diagrams are captured again (scripts/wire.sh --check).
+command -v tcpdump >/dev/null || [ -x /usr/sbin/tcpdump ] || missing+=(tcpdump)
 # Debian puts nginx in /usr/sbin, which a non-root PATH may lack.
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 if [ "${#missing[@]}" -gt 0 ]; then
