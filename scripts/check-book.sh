@@ -5,7 +5,12 @@
 #  - every {{#include file:anchor}} names a file and an ANCHOR that exist
 #    (mdbook itself is silent about a missing anchor);
 #  - mdbook builds with no warnings, with the pinned version;
-#  - every transcript the book shows is what the programs really print.
+#  - every figure exists, is well-formed, and renders in headless Chromium, which also takes
+#    a screenshot of one chapter per language (scripts/check-figures.py);
+#  - the experiments' Python snippets print what their pages say (scripts/check-experiments.py);
+#  - every transcript the book shows is what the programs really print;
+#  - every Rust name in a Python -> Rust table is in the lesson's code
+#    (scripts/check-tables.py: warnings only, unless STRICT_TABLES=1).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 MDBOOK_VERSION=0.4.52
@@ -56,8 +61,18 @@ for lang in en zh; do
     fi
 done
 
+echo "== figures: they exist, and render in a browser"
+cmp -s docs/en/theme/wrap.css docs/zh/theme/wrap.css || fail "docs/en/theme/wrap.css and docs/zh/theme/wrap.css differ (keep one CSS for both books)"
+python3 scripts/check-figures.py || fail "a figure is missing or does not render"
+
+echo "== experiments (shutdown, blocking) print what the book says"
+python3 scripts/check-experiments.py || fail "an experiment in the book prints something else now"
+
 echo "== transcripts"
 python3 scripts/transcripts.py --check || fail "a transcript in the book differs from the program's output"
+
+echo "== Python -> Rust tables name only what the code has"
+python3 scripts/check-tables.py || fail "a Python -> Rust table names something the lesson's code does not have"
 
 if [ "$failures" -gt 0 ]; then
     echo "book: $failures problem(s)"
