@@ -74,6 +74,15 @@ python3 scripts/transcripts.py --check || fail "a transcript in the book differs
 echo "== Python -> Rust tables name only what the code has"
 python3 scripts/check-tables.py || fail "a Python -> Rust table names something the lesson's code does not have"
 
+echo "== the Chinese book uses the glossary's words (warnings)"
+# docs/zh/src/glossary.md fixes the words: 响应 not 回答, 组播 not 多播, 慢速客户端, 会话 not 对话.
+terms=$(grep -rcE '回答|多播|慢客户端|对话' docs/zh/src --include='*.md' | grep -v -e ':0$' -e '/glossary.md:' || true)
+if [ -n "$terms" ]; then
+    sed 's/^\(.*\):\([0-9]*\)$/warning: \1: \2 line(s) with 回答, 多播, 慢客户端 or 对话 (see the glossary)/' <<<"$terms"
+else
+    echo "the Chinese pages use the glossary's words"
+fi
+
 if [ "$failures" -gt 0 ]; then
     echo "book: $failures problem(s)"
     exit 1
