@@ -5,7 +5,12 @@
 #  - every {{#include file:anchor}} names a file and an ANCHOR that exist
 #    (mdbook itself is silent about a missing anchor);
 #  - mdbook builds with no warnings, with the pinned version;
+#  - every figure exists, is well-formed, and renders in headless Chromium, which also takes
+#    a screenshot of one chapter per language (scripts/check-figures.py);
+#  - the experiments' Python snippets print what their pages say (scripts/check-experiments.py);
 #  - every transcript the book shows is what the programs really print;
+#  - every Rust name in a Python -> Rust table is in the lesson's code
+#    (scripts/check-tables.py: warnings only, unless STRICT_TABLES=1);
 #  - every packet diagram (docs/wire) has the structure a fresh capture has
 #    (where it can capture: root and tcpdump, as in CI).
 set -uo pipefail
@@ -58,6 +63,13 @@ for lang in en zh; do
     fi
 done
 
+echo "== figures: they exist, and render in a browser"
+cmp -s docs/en/theme/wrap.css docs/zh/theme/wrap.css || fail "docs/en/theme/wrap.css and docs/zh/theme/wrap.css differ (keep one CSS for both books)"
+python3 scripts/check-figures.py || fail "a figure is missing or does not render"
+
+echo "== experiments (shutdown, blocking) print what the book says"
+python3 scripts/check-experiments.py || fail "an experiment in the book prints something else now"
+
 echo "== transcripts"
 python3 scripts/transcripts.py --check || fail "a transcript in the book differs from the program's output"
 
@@ -66,6 +78,18 @@ if [ "$(id -u)" -eq 0 ] && command -v tcpdump >/dev/null; then
     scripts/wire.sh --check || fail "a packet diagram in the book differs from a fresh capture (see docs/wire, scripts/wire.sh --update)"
 else
     echo "skipped: capturing needs root and tcpdump (sudo scripts/wire.sh --check)"
+fi
+
+echo "== Python -> Rust tables name only what the code has"
+python3 scripts/check-tables.py || fail "a Python -> Rust table names something the lesson's code does not have"
+
+echo "== the Chinese book uses the glossary's words (warnings)"
+# docs/zh/src/glossary.md fixes the words: 响应 not 回答, 组播 not 多播, 慢速客户端, 会话 not 对话.
+terms=$(grep -rcE '回答|多播|慢客户端|对话' docs/zh/src --include='*.md' | grep -v -e ':0$' -e '/glossary.md:' || true)
+if [ -n "$terms" ]; then
+    sed 's/^\(.*\):\([0-9]*\)$/warning: \1: \2 line(s) with 回答, 多播, 慢客户端 or 对话 (see the glossary)/' <<<"$terms"
+else
+    echo "the Chinese pages use the glossary's words"
 fi
 
 if [ "$failures" -gt 0 ]; then
