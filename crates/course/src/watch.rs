@@ -22,11 +22,16 @@ pub fn watch(
     limit: Duration,
 ) -> Result<ExitCode> {
     let (tx, saves) = mpsc::channel();
+    // FSEvents reports canonical paths (/private/var/...), inotify the ones watched.
+    let roots = [
+        course.root.clone(),
+        course.root.canonicalize().unwrap_or_default(),
+    ];
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         if let Ok(event) = event
             && matches!(event.kind, EventKind::Create(_) | EventKind::Modify(_))
         {
-            for path in event.paths.into_iter().filter(|p| is_source(p)) {
+            for path in event.paths.into_iter().filter(|p| is_source(&roots, p)) {
                 let _ = tx.send(path);
             }
         }
@@ -80,8 +85,11 @@ pub fn watch(
     }
 }
 
-/// A file the learner saved, not an editor's backup or swap file.
-fn is_source(path: &Path) -> bool {
+/// A file the learner saved, not an editor's backup or swap file, nor build output.
+fn is_source(roots: &[PathBuf], path: &Path) -> bool {
+    let Some(path) = roots.iter().find_map(|root| path.strip_prefix(root).ok()) else {
+        return false;
+    };
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy())
