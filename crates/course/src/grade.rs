@@ -86,7 +86,7 @@ pub fn grade(course: &Course, options: &Options) -> Result<ExitCode> {
     fs::write(&md_path, &markdown)
         .with_context(|| format!("cannot write {}", md_path.display()))?;
     fs::write(&csv_path, &csv).with_context(|| format!("cannot write {}", csv_path.display()))?;
-    print!("{markdown}");
+    say_part!("{markdown}");
     eprintln!("wrote {} and {}", md_path.display(), csv_path.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -110,8 +110,10 @@ fn chosen(course: &Course, only: &[String]) -> Result<Vec<Exercise>> {
 
 /// The folder's name, or its whole path where two folders share a name.
 fn student_names(dirs: &[PathBuf]) -> Vec<String> {
+    // `.` or `alice/` name the folder they point at.
     let short = |d: &PathBuf| {
-        d.file_name().map_or(d.display().to_string(), |n| {
+        let real = d.canonicalize().unwrap_or_else(|_| d.clone());
+        real.file_name().map_or(d.display().to_string(), |n| {
             n.to_string_lossy().into_owned()
         })
     };

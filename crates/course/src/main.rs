@@ -9,6 +9,17 @@
 //! course grade ../students/*
 //! ```
 
+/// `println!` that ends the program quietly when stdout is a closed pipe
+/// (`course list | head -3`), where `println!` would panic.
+macro_rules! say {
+    ($($arg:tt)*) => { $crate::write_out(&format!("{}\n", format_args!($($arg)*))) };
+}
+
+/// The same without a newline.
+macro_rules! say_part {
+    ($($arg:tt)*) => { $crate::write_out(&format!($($arg)*)) };
+}
+
 mod course;
 mod grade;
 mod run;
@@ -121,7 +132,7 @@ fn dispatch(command: Cmd) -> Result<ExitCode> {
             if let (Some(passed), false) = (passed, no_record) {
                 progress.record(&exercise, Some(passed))?;
                 if passed && let Some(next) = course.next(&progress) {
-                    println!("Next: {}   (course hint {0}, course check {0})", next.id);
+                    say!("Next: {}   (course hint {0}, course check {0})", next.id);
                 }
             }
             Ok(match passed {
@@ -152,7 +163,7 @@ fn dispatch(command: Cmd) -> Result<ExitCode> {
                 );
             }
             let patch = solution_path(&course, exercise);
-            print!(
+            say_part!(
                 "{}",
                 std::fs::read_to_string(&patch).with_context(|| no_solution(&patch))?
             );
@@ -160,6 +171,20 @@ fn dispatch(command: Cmd) -> Result<ExitCode> {
         }
         Cmd::Reset { exercise, yes } => reset(&course, &mut progress, &exercise, yes),
         Cmd::Grade(options) => grade::grade(&course, &options),
+    }
+}
+
+pub fn write_out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    if let Err(error) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("course: cannot write to stdout: {error}");
+        std::process::exit(2);
     }
 }
 
@@ -186,14 +211,14 @@ const BOLD: &str = "1";
 fn list(course: &Course, progress: &Progress, names: bool) -> Result<ExitCode> {
     if names {
         for exercise in course.exercises() {
-            println!("{}", exercise.full_id());
+            say!("{}", exercise.full_id());
         }
         return Ok(ExitCode::SUCCESS);
     }
     let width = course.exercises().map(|e| e.name.len()).max().unwrap_or(0);
     for lesson in &course.lessons {
         let number = lesson.number.map_or("-".to_string(), |n| n.to_string());
-        println!(
+        say!(
             "{}",
             paint(
                 BOLD,
@@ -206,7 +231,7 @@ fn list(course: &Course, progress: &Progress, names: bool) -> Result<ExitCode> {
                 Status::Failing => (paint(RED, "✗"), paint(RED, "not passing yet")),
                 Status::NotStarted => (paint(DIM, "·"), paint(DIM, "not started")),
             };
-            println!("  {mark} {:width$}  {:8} {state}", e.name, e.level);
+            say!("  {mark} {:width$}  {:8} {state}", e.name, e.level);
         }
     }
     let total = course.exercises().count();
@@ -215,8 +240,8 @@ fn list(course: &Course, progress: &Progress, names: bool) -> Result<ExitCode> {
         .filter(|e| progress.status(e) == Status::Done)
         .count();
     match course.next(progress) {
-        Some(next) => println!("\n{done}/{total} done. Next: course check {}", next.id),
-        None => println!("\n{done}/{total} done. Every exercise is done."),
+        Some(next) => say!("\n{done}/{total} done. Next: course check {}", next.id),
+        None => say!("\n{done}/{total} done. Every exercise is done."),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -224,7 +249,7 @@ fn list(course: &Course, progress: &Progress, names: bool) -> Result<ExitCode> {
 /// Runs the check and tells the learner the result in words.
 /// `Some(passed)`, or `None` when the lesson does not build.
 pub fn check(course: &Course, exercise: &Exercise, limit: Duration) -> Result<Option<bool>> {
-    println!(
+    say!(
         "{} {}: {}",
         paint(BOLD, &exercise.id),
         level(exercise),
@@ -233,8 +258,8 @@ pub fn check(course: &Course, exercise: &Exercise, limit: Duration) -> Result<Op
     let program = match run::build(&course.root, &exercise.lesson, None, run::BUILD_LIMIT)? {
         Ok(program) => program,
         Err(errors) => {
-            println!("{errors}");
-            println!(
+            say!("{errors}");
+            say!(
                 "{} {} does not build: fix the errors above, then check again.",
                 paint(RED, "✗"),
                 exercise.lesson
@@ -244,23 +269,23 @@ pub fn check(course: &Course, exercise: &Exercise, limit: Duration) -> Result<Op
     };
     let passed = match run::check(&course.root, &program, exercise, limit)? {
         Outcome::Pass => {
-            println!("{} {} passes. Well done!", paint(GREEN, "✓"), exercise.id);
+            say!("{} {} passes. Well done!", paint(GREEN, "✓"), exercise.id);
             true
         }
         Outcome::Fail(words) => {
-            println!(
+            say!(
                 "{} {} does not pass yet. The check says:",
                 paint(RED, "✗"),
                 exercise.id
             );
             for line in words.lines() {
-                println!("    {line}");
+                say!("    {line}");
             }
-            println!("Stuck? course hint {}", exercise.id);
+            say!("Stuck? course hint {}", exercise.id);
             false
         }
         Outcome::TimedOut(limit) => {
-            println!(
+            say!(
                 "{} {} did not finish in {} s: something waits for what never comes \
                  (a read without a timeout, a reply never sent?).",
                 paint(RED, "✗"),
@@ -332,13 +357,13 @@ fn hint(course: &Course, exercise: &Exercise, lang: Option<String>) -> Result<Ex
             path.display()
         );
     };
-    println!(
+    say!(
         "{} {}: {}\n",
         paint(BOLD, &exercise.id),
         level(exercise),
         exercise.expects
     );
-    print!("{text}");
+    say_part!("{text}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -379,17 +404,16 @@ fn reset(course: &Course, progress: &mut Progress, wanted: &str, yes: bool) -> R
     } else {
         "HEAD"
     };
-    println!("This puts back these files as they are in {shipped}, losing your changes to them:");
+    say!("This puts back these files as they are in {shipped}, losing your changes to them:");
     for file in &files {
-        println!("    {file}");
+        say!("    {file}");
     }
     if !yes {
-        print!("Reset {}? [y/N] ", exercise.id);
-        std::io::stdout().flush()?;
+        say_part!("Reset {}? [y/N] ", exercise.id);
         let mut answer = String::new();
         std::io::stdin().lock().read_line(&mut answer)?;
         if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            println!("Nothing changed.");
+            say!("Nothing changed.");
             return Ok(ExitCode::from(1));
         }
     }
@@ -405,7 +429,7 @@ fn reset(course: &Course, progress: &mut Progress, wanted: &str, yes: bool) -> R
         }
     }
     progress.record(exercise, None)?;
-    println!("{} is as shipped again.", exercise.id);
+    say!("{} is as shipped again.", exercise.id);
     Ok(ExitCode::SUCCESS)
 }
 

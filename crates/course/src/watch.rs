@@ -44,7 +44,7 @@ pub fn watch(
         watcher
             .watch(&folder, RecursiveMode::Recursive)
             .with_context(|| format!("cannot watch {}", folder.display()))?;
-        println!(
+        say!(
             "\nWatching {} for {} {}: {}",
             relative(course, &folder),
             exercise.id,
@@ -55,13 +55,13 @@ pub fn watch(
             },
             exercise.expects
         );
-        println!(
+        say!(
             "Save a file to run its check; Ctrl-C stops. (course hint {})",
             exercise.id
         );
         loop {
             let saved = saves.recv().context("the file watcher stopped")?;
-            println!("saved {}", relative(course, &saved));
+            say!("saved {}", relative(course, &saved));
             // Let the rest of this save arrive, then check once.
             while saves.recv_timeout(SETTLE).is_ok() {}
             let passed = crate::check(course, &exercise, limit)?;
@@ -78,7 +78,7 @@ pub fn watch(
         match course.next(progress) {
             Some(next) => exercise = next.clone(),
             None => {
-                println!("Every exercise is done. Congratulations!");
+                say!("Every exercise is done. Congratulations!");
                 return Ok(ExitCode::SUCCESS);
             }
         }

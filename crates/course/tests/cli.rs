@@ -10,8 +10,9 @@
 #![allow(clippy::unwrap_used)]
 
 use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -167,6 +168,24 @@ fn list_on_a_fresh_tree_shows_every_exercise_not_started() {
         out.contains(&format!("0/{} done. Next: course check ", expected.len())),
         "{out}"
     );
+
+    // A closed pipe (`course list | head -1`) ends it quietly instead of a panic;
+    // here the pipe is closed before course writes at all.
+    let mut child = course(&dir, &["list"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(child.wait().unwrap().success(), "exit 0 on a closed pipe");
+    assert_eq!(stderr, "", "nothing on stderr");
 
     let (_, names, _) = run_course(&dir, &["list", "--names"], WAIT);
     let mut names: Vec<String> = names.lines().map(String::from).collect();
