@@ -13,7 +13,7 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, mpsc};
 use std::time::{Duration, Instant};
 
 use lesson_testing::{Program, WAIT, run};
@@ -177,14 +177,15 @@ fn list_on_a_fresh_tree_shows_every_exercise_not_started() {
         .spawn()
         .unwrap();
     drop(child.stdout.take());
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    assert!(child.wait().unwrap().success(), "exit 0 on a closed pipe");
+    let mut stderr_pipe = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut stderr = String::new();
+        let _ = stderr_pipe.read_to_string(&mut stderr);
+        let _ = tx.send((child.wait().unwrap(), stderr));
+    });
+    let (status, stderr) = rx.recv_timeout(WAIT).expect("course list ends");
+    assert!(status.success(), "exit 0 on a closed pipe: {stderr}");
     assert_eq!(stderr, "", "nothing on stderr");
 
     let (_, names, _) = run_course(&dir, &["list", "--names"], WAIT);
