@@ -4,7 +4,7 @@
 //! on Unix it runs in a process group of its own, and the whole group (the test and
 //! the lesson programs it started) is killed when the time is up.
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -50,7 +50,14 @@ pub fn build(
             "--test",
             "exercises",
         ])
-        .args(["--no-run", "--message-format=json-diagnostic-rendered-ansi"]);
+        .arg("--no-run");
+    // The compiler's errors in colour only where they will be shown on a terminal.
+    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    command.arg(if colour {
+        "--message-format=json-diagnostic-rendered-ansi"
+    } else {
+        "--message-format=json"
+    });
     let Some(done) = run_limited(&mut command, limit)? else {
         return Ok(Err(format!(
             "building {lesson} took more than {} s",
