@@ -347,8 +347,8 @@ fn wait_line(program: &mut Program, text: &str) -> String {
 }
 
 #[test]
-#[ignore = "builds a lesson in three prepared checkouts (about a minute)"]
-fn grade_two_checkouts_and_a_broken_one() {
+#[ignore = "builds a lesson in three prepared checkouts, waits out a hanging check twice (about a minute)"]
+fn grade_two_checkouts_a_broken_one_and_a_hanging_check() {
     let _turn = building();
     let solved = scratch("grade/solved");
     let unsolved = scratch("grade/unsolved");
@@ -359,7 +359,24 @@ fn grade_two_checkouts_and_a_broken_one() {
     let mut code = fs::read_to_string(&main).unwrap();
     code.push_str("\nfn broken( {\n");
     fs::write(&main, code).unwrap();
-    let (_, ordered, _) = run_course(&solved, &["list", "--names"], WAIT);
+    // The instructor's copy has one more check, which hangs: it costs its cell only.
+    let instructor = scratch("grade/instructor");
+    let checks = instructor
+        .join("crates")
+        .join(&lesson)
+        .join("tests/exercises.rs");
+    let hangs = "mod exercise {\n    #[test]\n    #[ignore]\n    \
+                 fn hangs() {\n        std::thread::sleep(std::time::Duration::from_secs(300));\n    }\n";
+    let with_hang = fs::read_to_string(&checks)
+        .unwrap()
+        .replacen("mod exercise {\n", hangs, 1);
+    assert!(
+        with_hang.contains("fn hangs"),
+        "{} has no `mod exercise {{`",
+        checks.display()
+    );
+    fs::write(&checks, with_hang).unwrap();
+    let (_, ordered, _) = run_course(&instructor, &["list", "--names"], WAIT);
     let ordered: Vec<&str> = ordered
         .lines()
         .filter(|e| e.starts_with(&format!("{lesson}/")))
@@ -387,11 +404,12 @@ fn grade_two_checkouts_and_a_broken_one() {
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("course-grade/grades");
     let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("course-grade/work");
     let dirs = [&solved, &unsolved, &broken].map(|d| d.display().to_string());
-    let mut args = vec!["grade", "--only", &lesson, "--timeout", "60"];
+    // Longer than a failing check takes (lesson-testing waits 10 s for a line).
+    let mut args = vec!["grade", "--only", &lesson, "--timeout", "12"];
     let (out_arg, work_arg) = (out.display().to_string(), work.display().to_string());
     args.extend(["--out", &out_arg, "--work", &work_arg]);
     args.extend(dirs.iter().map(String::as_str));
-    let (code, table, err) = run_course(&workspace(), &args, BUILD);
+    let (code, table, err) = run_course(&instructor, &args, BUILD);
     assert_eq!(code, 0, "{table}{err}");
 
     let row = |name: &str, cells: Vec<&str>, passed: usize| {
@@ -400,13 +418,17 @@ fn grade_two_checkouts_and_a_broken_one() {
             format!("| {name} | {} | {passed}/{n} |", cells.join(" | ")),
         )
     };
-    let first_pass: Vec<&str> = ordered
-        .iter()
-        .map(|e| if *e == first { "pass" } else { "fail" })
-        .collect();
+    let cells = |solved: &str| -> Vec<&str> {
+        let cell = |e: &&str| match *e {
+            e if e.ends_with("/hangs") => "timed out",
+            e if e == solved => "pass",
+            _ => "fail",
+        };
+        ordered.iter().map(cell).collect()
+    };
     let rows = [
-        row("solved", first_pass, 1),
-        row("unsolved", vec!["fail"; n], 0),
+        row("solved", cells(&first), 1),
+        row("unsolved", cells(""), 0),
         row("broken", vec!["does not build"; n], 0),
     ];
     let csv = fs::read_to_string(out.with_extension("csv")).unwrap();
