@@ -382,14 +382,16 @@ fn patched_files(patch: &str) -> Vec<String> {
     files
 }
 
-fn git(course: &Course, args: &[&str]) -> Result<bool> {
-    let status = Command::new("git")
+/// Runs git at the course's root: its output if it succeeded.
+fn git(course: &Course, args: &[&str]) -> Result<Option<String>> {
+    let output = Command::new("git")
         .current_dir(&course.root)
         .args(args)
-        .stderr(std::process::Stdio::null())
-        .status()
+        .stdin(std::process::Stdio::null())
+        .output()
         .context("cannot run git")?;
-    Ok(status.success())
+    let text = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    Ok(output.status.success().then_some(text))
 }
 
 fn reset(course: &Course, progress: &mut Progress, wanted: &str, yes: bool) -> Result<ExitCode> {
@@ -399,11 +401,14 @@ fn reset(course: &Course, progress: &mut Progress, wanted: &str, yes: bool) -> R
         patched_files(&std::fs::read_to_string(&patch).with_context(|| no_solution(&patch))?);
     // As shipped: the branch this clone follows (origin/main), so that work the
     // learner committed is undone too; without one, the last commit.
-    let shipped = if git(course, &["rev-parse", "--verify", "-q", "@{upstream}"])? {
-        "@{upstream}"
-    } else {
-        "HEAD"
-    };
+    if git(course, &["rev-parse", "--verify", "-q", "HEAD"])?.is_none() {
+        bail!(
+            "reset needs git, and {} is not a git clone",
+            course.root.display()
+        );
+    }
+    let upstream = git(course, &["rev-parse", "--abbrev-ref", "@{upstream}"])?;
+    let shipped = upstream.as_deref().unwrap_or("HEAD");
     say!("This puts back these files as they are in {shipped}, losing your changes to them:");
     for file in &files {
         say!("    {file}");
@@ -418,8 +423,8 @@ fn reset(course: &Course, progress: &mut Progress, wanted: &str, yes: bool) -> R
         }
     }
     for file in &files {
-        if git(course, &["cat-file", "-e", &format!("{shipped}:{file}")])? {
-            if !git(course, &["checkout", shipped, "--", file])? {
+        if git(course, &["cat-file", "-e", &format!("{shipped}:./{file}")])?.is_some() {
+            if git(course, &["checkout", shipped, "--", file])?.is_none() {
                 bail!("git could not restore {file}");
             }
         } else if course.root.join(file).exists() {
