@@ -367,16 +367,29 @@ fn hint(course: &Course, exercise: &Exercise, lang: Option<String>) -> Result<Ex
     Ok(ExitCode::SUCCESS)
 }
 
-/// The files a patch changes: its `--- a/` and `+++ b/` lines.
-fn patched_files(patch: &str) -> Vec<String> {
-    let mut files: Vec<String> = patch
-        .lines()
-        .filter_map(|l| {
-            l.strip_prefix("--- a/")
-                .or_else(|| l.strip_prefix("+++ b/"))
-        })
-        .map(|f| f.trim_end().to_string())
-        .collect();
+/// The files a patch changes, each with whether the patch creates it
+/// (`--- /dev/null`, then `+++ b/new.rs`).
+fn patched_files(patch: &str) -> Vec<(String, bool)> {
+    let mut files = Vec::new();
+    let (mut old, mut in_head) = ("", false);
+    for line in patch.lines() {
+        // Only a file's head names files; in a hunk, "--- x" is a removed "-- x".
+        if line.starts_with("diff --git ") {
+            in_head = true;
+        } else if line.starts_with("@@") {
+            in_head = false;
+        } else if let (Some(path), true) = (line.strip_prefix("--- "), in_head) {
+            old = path.trim_end();
+        } else if let (Some(new), true) = (line.strip_prefix("+++ "), in_head) {
+            let new = new.trim_end();
+            let path = if new == "/dev/null" { old } else { new };
+            let path = path
+                .strip_prefix("a/")
+                .or(path.strip_prefix("b/"))
+                .unwrap_or(path);
+            files.push((path.to_string(), old == "/dev/null"));
+        }
+    }
     files.sort();
     files.dedup();
     files
@@ -403,14 +416,24 @@ fn reset(course: &Course, progress: &mut Progress, wanted: &str, yes: bool) -> R
     // learner committed is undone too; without one, the last commit.
     if git(course, &["rev-parse", "--verify", "-q", "HEAD"])?.is_none() {
         bail!(
-            "reset needs git, and {} is not a git clone",
+            "reset needs git, and {} is not a git clone; nothing changed",
             course.root.display()
         );
     }
     let upstream = git(course, &["rev-parse", "--abbrev-ref", "@{upstream}"])?;
     let shipped = upstream.as_deref().unwrap_or("HEAD");
+    // Every file the solution changes (rather than creates) must be there to restore,
+    // before anything is touched: otherwise this is not the course's own clone.
+    for (file, created) in &files {
+        let in_shipped = git(course, &["cat-file", "-e", &format!("{shipped}:./{file}")])?;
+        if !created && in_shipped.is_none() {
+            bail!(
+                "{file} is not in {shipped} (is this folder the course's git clone?); nothing changed"
+            );
+        }
+    }
     say!("This puts back these files as they are in {shipped}, losing your changes to them:");
-    for file in &files {
+    for (file, _) in &files {
         say!("    {file}");
     }
     if !yes {
@@ -422,13 +445,13 @@ fn reset(course: &Course, progress: &mut Progress, wanted: &str, yes: bool) -> R
             return Ok(ExitCode::from(1));
         }
     }
-    for file in &files {
-        if git(course, &["cat-file", "-e", &format!("{shipped}:./{file}")])?.is_some() {
+    for (file, created) in &files {
+        if !created {
             if git(course, &["checkout", shipped, "--", file])?.is_none() {
                 bail!("git could not restore {file}");
             }
         } else if course.root.join(file).exists() {
-            // The solution adds this file: as shipped, it does not exist.
+            // As shipped, a file the solution creates does not exist.
             std::fs::remove_file(course.root.join(file))
                 .with_context(|| format!("cannot remove {file}"))?;
         }
@@ -445,11 +468,13 @@ mod tests {
     #[test]
     fn a_patch_names_its_files() {
         let patch = "diff --git a/crates/x/src/main.rs b/crates/x/src/main.rs\n--- a/crates/x/src/main.rs\n\
-                     +++ b/crates/x/src/main.rs\n@@ -1 +1 @@\n-a\n+b\n--- /dev/null\n+++ b/crates/x/src/new.rs\n";
-        assert_eq!(
-            patched_files(patch),
-            ["crates/x/src/main.rs", "crates/x/src/new.rs"]
-        );
+                     +++ b/crates/x/src/main.rs\n@@ -1 +1 @@\n--- a\n+++ b\n\
+                     diff --git a/crates/x/src/new.rs b/crates/x/src/new.rs\n--- /dev/null\n+++ b/crates/x/src/new.rs\n";
+        let files = [
+            ("crates/x/src/main.rs".to_string(), false),
+            ("crates/x/src/new.rs".to_string(), true),
+        ];
+        assert_eq!(patched_files(patch), files);
     }
 
     #[test]

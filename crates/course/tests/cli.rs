@@ -251,6 +251,22 @@ fn wrong_names_and_early_solutions_are_refused_in_words() {
         err.contains("no hint written for") && err.contains("--lang en"),
         "{err}"
     );
+
+    // Outside the course's git clone (here: a copy inside another repository, this
+    // one), reset cannot tell what was shipped, and touches nothing.
+    fs::remove_dir_all(dir.join(".git")).unwrap();
+    let patch = fs::read_to_string(dir.join(format!("exercises/{first}.patch"))).unwrap();
+    let touched: Vec<&str> = patch
+        .lines()
+        .filter_map(|l| l.strip_prefix("--- a/"))
+        .collect();
+    assert!(!touched.is_empty(), "{first}.patch changes files");
+    let (code, _, err) = run_course(&dir, &["reset", "--yes", &first], WAIT);
+    assert_eq!(code, 2);
+    assert!(err.ends_with("; nothing changed\n"), "{err}");
+    for file in touched {
+        assert!(dir.join(file).is_file(), "reset removed {file}");
+    }
 }
 
 #[test]
