@@ -313,6 +313,9 @@ fn check_watch_solution_reset_as_a_learner_would() {
     let next = wait_line(&mut watch, "Watching ");
     assert_ne!(next, watching, "watch moves on to the next exercise");
     drop(watch);
+    let (code, out, err) = run_course(&dir, &["check", &first], BUILD);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("passes. Well done!"), "{out}");
 
     let (_, list, _) = run_course(&dir, &["list"], WAIT);
     assert!(
