@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
-# Proves every exercise check is real: each check must FAIL on the lessons as
-# shipped, and PASS once its reference solution (exercises/<lesson>/<name>.patch)
-# is applied to a scratch copy of the tree. Every lesson has at least three
-# exercises, and every check has a solution and every solution a check.
+# Proves every exercise check is real, through the course tool learners use: each
+# check must FAIL on the lessons as shipped (`course check` exits 1, not 2, which
+# would mean the check could not run), and PASS once its reference solution
+# (exercises/<lesson>/<name>.patch) is applied to a scratch copy of the tree. Every
+# lesson has at least three exercises, every check has a solution and every
+# solution a check, and course finds exactly the checks the compiled tests hold.
 #
 #   scripts/check-exercises.sh            every lesson
 #   scripts/check-exercises.sh tcp-chat   one lesson
 #
-# A student or instructor runs one check with, for example:
-#   cargo test -p udp-sender --test exercises -- --ignored summary
+# A learner runs one check with: cargo run -q -p course -- check chat/nick
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 only=${1:-}
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+cargo build -q -p course || { echo "FAIL: course does not build"; exit 1; }
+course=${CARGO_TARGET_DIR:-$root/target}/debug/course
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
@@ -35,24 +39,27 @@ for dir in exercises/*/; do
     fi
     checks=$(cargo test -q -p "$lesson" --test exercises -- --ignored --list 2>/dev/null |
         sed -n 's/^exercise::\(.*\): test$/\1/p' | sort)
+    found=$("$course" list --names | sed -n "s|^$lesson/||p" | sort)
     solutions=$(find "$dir" -name '*.patch' -printf '%f\n' | sed 's/\.patch$//' | sort)
     [ "$checks" = "$solutions" ] ||
         fail "$lesson: checks ($(echo $checks)) and solutions ($(echo $solutions)) do not match"
+    [ "$checks" = "$found" ] ||
+        fail "$lesson: course finds ($(echo $found)), the tests hold ($(echo $checks))"
     [ "$(echo "$checks" | grep -c .)" -ge 3 ] || fail "$lesson: fewer than three exercises"
 
     for name in $solutions; do
-        check=(cargo test -q -p "$lesson" --test exercises -- --ignored --exact "exercise::$name")
-        if "${check[@]}" >/dev/null 2>&1; then
-            fail "$lesson/$name: the check passes on the unmodified lesson, so it proves nothing"
-        else
-            echo "  $name: fails on the lesson as shipped"
-        fi
+        "$course" check --no-record "$lesson/$name" >"$scratch/.log" 2>&1
+        case $? in
+            0) fail "$lesson/$name: the check passes on the unmodified lesson, so it proves nothing" ;;
+            1) echo "  $name: fails on the lesson as shipped" ;;
+            *) fail "$lesson/$name: the check could not run"; tail -20 "$scratch/.log" ;;
+        esac
         patch=$root/$dir$name.patch
         if ! (cd "$scratch" && git apply "$patch"); then
             fail "$lesson/$name: the reference solution does not apply"
             continue
         fi
-        if (cd "$scratch" && CARGO_TARGET_DIR=$scratch_target "${check[@]}" >"$scratch/.log" 2>&1); then
+        if (cd "$scratch" && CARGO_TARGET_DIR=$scratch_target "$course" check --no-record "$lesson/$name" >"$scratch/.log" 2>&1); then
             echo "  $name: passes with exercises/$lesson/$name.patch"
         else
             fail "$lesson/$name: the check fails even with the reference solution"
