@@ -1,3 +1,4 @@
+// ANCHOR: args
 //! Lesson 2: bind a fixed UDP port and print what arrives (seed 000, "udp绑定信息").
 //!
 //! ```text
@@ -14,7 +15,6 @@ use clap::Parser;
 use net_common::cli::{self, ServerArgs};
 use net_common::{errors, say, sockets, stop, text};
 
-// ANCHOR: args
 /// Binds a UDP port and prints each datagram that arrives, with its sender.
 #[derive(Parser, Debug)]
 #[command(version)]
@@ -35,11 +35,11 @@ struct Args {
           value_parser = clap::value_parser!(u16).range(1..))]
     buffer: u16,
 }
-// ANCHOR_END: args
 
 fn main() -> ExitCode {
     errors::main(run)
 }
+// ANCHOR_END: args
 
 // ANCHOR: run
 fn run() -> anyhow::Result<()> {

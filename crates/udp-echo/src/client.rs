@@ -1,3 +1,4 @@
+// ANCHOR: args
 //! `udp-echo client`: seed 001's UDP client, with the timeout and retry UDP needs.
 
 use std::io::ErrorKind::{ConnectionReset, TimedOut, WouldBlock};
@@ -9,7 +10,6 @@ use net_common::{errors, say, sockets, text};
 
 use crate::server::greeting;
 
-// ANCHOR: args
 #[derive(clap::Args, Debug)]
 // On loopback an answer takes microseconds: wait 1 s for it, not the shared 5 s.
 #[command(mut_arg("timeout", |timeout| timeout
@@ -30,10 +30,10 @@ pub struct Args {
     #[arg(long, short, value_name = "N", default_value_t = 2)]
     retries: u32,
 }
-// ANCHOR_END: args
 
 /// How many earlier messages the client remembers, to recognise their late answers.
 const REMEMBERED: usize = 16;
+// ANCHOR_END: args
 
 // ANCHOR: run
 pub fn run(args: &Args) -> anyhow::Result<()> {

@@ -1,9 +1,9 @@
+// ANCHOR: args
 //! `udp-echo server`: seed 001's UDP server, which answers every datagram it receives.
 
 use net_common::cli::ServerArgs;
 use net_common::{errors, say, sockets, stop, text};
 
-// ANCHOR: args
 #[derive(clap::Args, Debug)]
 pub struct Args {
     #[command(flatten)]

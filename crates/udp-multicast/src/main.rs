@@ -1,3 +1,4 @@
+// ANCHOR: args
 //! Lesson 7: a multicast chat peer (seed 003, "UDP多点广播").
 //!
 //! Run two or more peers, each in its own terminal, and type lines into any of them:
@@ -31,7 +32,6 @@ use clap::Parser;
 use net_common::cli::{self, Messages};
 use net_common::{Encoding, errors, say, sockets, stop, text};
 
-// ANCHOR: args
 /// Joins a multicast group, prints every datagram sent to it, and sends each line of stdin to it.
 #[derive(Parser, Debug)]
 #[command(version)]
@@ -59,7 +59,6 @@ struct Args {
     #[command(flatten)]
     input: Messages,
 }
-// ANCHOR_END: args
 
 fn main() -> ExitCode {
     errors::main(run)
@@ -67,6 +66,7 @@ fn main() -> ExitCode {
 
 fn run() -> anyhow::Result<()> {
     let args: Args = cli::parse();
+    // ANCHOR_END: args
 
     // ANCHOR: setup
     // 1. s = socket.socket(type=socket.SOCK_DGRAM)
@@ -170,8 +170,8 @@ fn run() -> anyhow::Result<()> {
         .map_err(|e| errors::io("setsockopt(IP_DROP_MEMBERSHIP)", e))?;
     say!("left {group}");
     Ok(())
-    // ANCHOR_END: chat
 }
+// ANCHOR_END: chat
 
 // ANCHOR: read
 /// The seed's `read_socket`: prints every datagram sent to the group, with its
@@ -204,7 +204,6 @@ fn read_socket(sock: &UdpSocket, encoding: Encoding, me: SocketAddr, heard_mine:
         }
     }
 }
-// ANCHOR_END: read
 
 /// Parses `--group`: only a multicast address can be joined.
 fn parse_group(text: &str) -> Result<Ipv4Addr, String> {
@@ -216,6 +215,7 @@ fn parse_group(text: &str) -> Result<Ipv4Addr, String> {
         Err(_) => Err(format!("'{text}' is not an IPv4 address")),
     }
 }
+// ANCHOR_END: read
 
 #[cfg(test)]
 mod tests {

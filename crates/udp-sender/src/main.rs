@@ -1,3 +1,4 @@
+// ANCHOR: args
 //! Lesson 1: send each line as one UDP datagram (seed 000, "udp网络程序-发送数据"
 //! and "发送、接收数据").
 //!
@@ -20,7 +21,6 @@ use clap::Parser;
 use net_common::cli::{self, ClientArgs, Messages};
 use net_common::{errors, say, sockets, text};
 
-// ANCHOR: args
 /// Sends each line of stdin (or each --message) as one UDP datagram; --reply waits for an answer.
 #[derive(Parser, Debug)]
 #[command(version)]
@@ -39,11 +39,11 @@ struct Args {
     #[arg(long)]
     reply: bool,
 }
-// ANCHOR_END: args
 
 fn main() -> ExitCode {
     errors::main(run)
 }
+// ANCHOR_END: args
 
 // ANCHOR: run
 fn run() -> anyhow::Result<()> {
