@@ -106,7 +106,9 @@ fn a_closed_stdout_costs_the_log_not_the_receiver() {
     // Read the listening line, then drop the pipe's reading end.
     thread::spawn(move || {
         let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
+        let mut reader = BufReader::new(stdout);
+        let _ = reader.read_line(&mut line);
+        drop(reader); // the reader goes, before the test goes on
         let _ = first.send(line);
     });
     let line = listening.recv_timeout(WAIT).unwrap();

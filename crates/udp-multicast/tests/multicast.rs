@@ -196,8 +196,10 @@ fn a_closed_stdout_ends_the_peer_quietly() {
     let (first, joined) = mpsc::channel();
     thread::spawn(move || {
         let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = first.send(line); // and the reader goes
+        let mut reader = BufReader::new(stdout);
+        let _ = reader.read_line(&mut line);
+        drop(reader); // the reader goes, before the test goes on
+        let _ = first.send(line);
     });
     assert!(joined.recv_timeout(WAIT).unwrap().starts_with("joined "));
     let mut stdin = child.stdin.take().unwrap();
