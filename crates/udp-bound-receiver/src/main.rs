@@ -1,3 +1,4 @@
+// ANCHOR: args
 //! Lesson 2: bind a fixed UDP port and print what arrives (seed 000, "udp绑定信息").
 //!
 //! ```text
@@ -11,18 +12,19 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use net_common::cli::{self, LegacyServerArgs};
-use net_common::say;
-use net_common::stop::Stop;
-use net_common::{errors, sockets};
+use net_common::cli::{self, ServerArgs};
+use net_common::{errors, say, sockets, stop, text};
 
-// ANCHOR: args
 /// Binds a UDP port and prints each datagram that arrives, with its sender.
 #[derive(Parser, Debug)]
 #[command(version)]
 struct Args {
     #[command(flatten)]
-    net: LegacyServerArgs<7788>,
+    net: ServerArgs,
+
+    /// Port to bind; 0 lets the system pick a free one (the listening on line shows it)
+    #[arg(long, short, default_value_t = 7788)]
+    port: u16,
 
     /// Stop after N datagrams (the seed receives one); without it, run until Ctrl-C
     #[arg(long, short = 'n', value_name = "N")]
@@ -33,11 +35,11 @@ struct Args {
           value_parser = clap::value_parser!(u16).range(1..))]
     buffer: u16,
 }
-// ANCHOR_END: args
 
 fn main() -> ExitCode {
     errors::main(run)
 }
+// ANCHOR_END: args
 
 // ANCHOR: run
 fn run() -> anyhow::Result<()> {
@@ -46,13 +48,13 @@ fn run() -> anyhow::Result<()> {
     // 1. udp_socket = socket(AF_INET, SOCK_DGRAM)
     // 2. udp_socket.bind(('127.0.0.1', 7788))
     //    The seed binds '' (every interface); we bind loopback unless --host says otherwise.
-    let udp_socket = sockets::udp_bound(args.net.addr()?)?;
+    let udp_socket = sockets::udp_bound(args.net.addr(args.port)?)?;
     let local_addr = udp_socket
         .local_addr()
         .map_err(|e| errors::io("getsockname", e))?;
-    // Ctrl-C sends us an empty datagram, so the blocked recvfrom returns at once.
+    // Ctrl-C says "stopping (Ctrl-C)" and ends the program, which closes the socket.
     // Installed before we say we are listening, so an early Ctrl-C is handled too.
-    let stop = Stop::for_udp_server(local_addr)?;
+    stop::on_ctrl_c(|| ())?;
     sockets::announce_listening(local_addr);
 
     let mut recv_data = vec![0u8; usize::from(args.buffer)];
@@ -61,14 +63,12 @@ fn run() -> anyhow::Result<()> {
         // 3. recv_data = udp_socket.recvfrom(1024)
         let (len, real_len, sender) = sockets::recv_from_with_length(&udp_socket, &mut recv_data)
             .map_err(|e| errors::io("recvfrom", e))?;
-        if stop.requested() {
-            say!("stopping (Ctrl-C)");
-            break;
-        }
         received += 1;
 
         // 4. print(recv_data[0].decode('gbk')), with the sender that recvfrom also returns.
-        let text = args.net.encoding.decode(&recv_data[..len]);
+        //    Anybody can send us anything: its control characters are shown, not obeyed.
+        let decoded = args.net.encoding.decode(&recv_data[..len]);
+        let text = text::printable(&decoded);
         if len < real_len {
             say!("from {sender} (truncated: {real_len} bytes sent, first {len} kept): {text}");
         } else {

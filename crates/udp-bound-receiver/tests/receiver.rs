@@ -4,9 +4,12 @@
 // In a test, an unwrap that fails fails the test, which is what it should do.
 #![allow(clippy::unwrap_used)]
 
+use std::io::{BufRead, BufReader};
 use std::net::UdpSocket;
-use std::process::Command;
-use std::time::Duration;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
 
 use lesson_testing::{Program, WAIT, assert_one_line_error, lesson_bin, python, run};
 
@@ -68,6 +71,66 @@ fn invalid_bytes_show_as_replacement_characters() {
         let line = receiver.line();
         assert!(line.ends_with(": ab\u{fffd}cd"), "{encoding}: {line}");
     }
+}
+
+#[test]
+fn control_characters_are_shown_and_cannot_fake_a_line() {
+    let (mut receiver, addr) = Program::server(RECEIVER, &["--port", "0"]);
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    // ESC clears the screen; CR and LF would start what looks like another sender's line.
+    peer.send_to(b"hi\x1b[2J\rfrom 10.0.0.1:1: fake\nend", addr)
+        .unwrap();
+    peer.send_to(b"next", addr).unwrap();
+    let me = peer.local_addr().unwrap();
+    assert_eq!(
+        receiver.line(),
+        format!("from {me}: hi\u{241b}[2J\u{240d}from 10.0.0.1:1: fake\u{240a}end"),
+        "ESC, CR and LF must be shown as pictures, on the datagram's own line"
+    );
+    assert_eq!(receiver.line(), format!("from {me}: next"));
+}
+
+/// `udp-bound-receiver | head -1`: once the reader of stdout has gone, the
+/// receiver goes on receiving (its log is lost), and never panics.
+#[test]
+fn a_closed_stdout_costs_the_log_not_the_receiver() {
+    let mut child = Command::new(RECEIVER)
+        .args(["--port", "0", "--count", "2"])
+        .env("RUST_BACKTRACE", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (first, listening) = mpsc::channel();
+    // Read the listening line, then drop the pipe's reading end.
+    thread::spawn(move || {
+        let mut line = String::new();
+        let mut reader = BufReader::new(stdout);
+        let _ = reader.read_line(&mut line);
+        drop(reader); // the reader goes, before the test goes on
+        let _ = first.send(line);
+    });
+    let line = listening.recv_timeout(WAIT).unwrap();
+    let addr: std::net::SocketAddr = line.trim_end()["listening on ".len()..].parse().unwrap();
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.send_to(b"one", addr).unwrap();
+    peer.send_to(b"two", addr).unwrap();
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the receiver did not take both datagrams with its stdout closed");
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert_eq!(stderr, "", "no panic, no error");
 }
 
 #[test]

@@ -1,98 +1,68 @@
+// ANCHOR: args
 //! `udp-echo server`: seed 001's UDP server, which answers every datagram it receives.
 
-use std::io::ErrorKind;
+use net_common::cli::ServerArgs;
+use net_common::{errors, say, sockets, stop, text};
 
-use net_common::cli::LegacyServerArgs;
-use net_common::say;
-use net_common::stop::Stop;
-use net_common::{errors, sockets};
-
-use crate::chance::Chance;
-
-// ANCHOR: args
-/// Flags of `udp-echo server`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     #[command(flatten)]
-    net: LegacyServerArgs<9999>,
+    net: ServerArgs,
 
-    /// Share of datagrams to drop on purpose, from 0 (none) to 1 (all), to see the client retry
-    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_rate)]
-    drop_rate: f64,
+    /// Port to bind; 0 lets the system pick a free one (the listening on line shows it)
+    #[arg(long, short, default_value_t = 9999)]
+    port: u16,
 
-    /// Seed for choosing the dropped datagrams, to repeat a run exactly [default: from the clock]
-    #[arg(long, value_name = "N")]
-    seed: Option<u64>,
+    /// Drop every Nth datagram on purpose (2 drops the 2nd, 4th, 6th, ...), to see the client retry
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    drop_every: Option<u64>,
 }
 // ANCHOR_END: args
 
 // ANCHOR: run
 pub fn run(args: &Args) -> anyhow::Result<()> {
     // 1. serversocket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    // 2. serversocket.bind((host, 9999))
-    //    The seed binds socket.gethostname(), an address other machines can reach;
-    //    we bind loopback unless --host says otherwise.
-    let serversocket = sockets::udp_bound(args.net.addr()?)?;
+    // 2. serversocket.bind((host, 9999)): the seed binds socket.gethostname(), which
+    //    other machines can reach; we bind loopback unless --host says otherwise.
+    let serversocket = sockets::udp_bound(args.net.addr(args.port)?)?;
     let local = serversocket
         .local_addr()
         .map_err(|e| errors::io("getsockname", e))?;
-    // Ctrl-C sends us an empty datagram, so the blocked recvfrom returns at once.
-    // Installed before the first line, so a Ctrl-C right after it is caught too.
-    let stop = Stop::for_udp_server(local)?;
+    // Ctrl-C says "stopping (Ctrl-C)" and ends the program, which closes the socket.
+    stop::on_ctrl_c(|| ())?;
     // print('Bind UDP on 9999...')
     sockets::announce_listening(local);
-    if args.drop_rate > 0.0 {
-        say!(
-            "dropping {}% of datagrams on purpose (--drop-rate {})",
-            args.drop_rate * 100.0,
-            args.drop_rate
-        );
-    }
-    let mut chance = args.seed.map_or_else(Chance::from_clock, Chance::new);
 
     let mut data = [0u8; 1024];
+    let mut count: u64 = 0;
     loop {
         // 3. data, addr = serversocket.recvfrom(1024)
         let (len, real_len, addr) = match sockets::recv_from_with_length(&serversocket, &mut data) {
-            Ok(received) => received,
-            // Windows reports here that an earlier answer found nobody listening
-            // (ICMP "port unreachable"). That costs the vanished client, not the server.
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    ErrorKind::ConnectionReset | ErrorKind::ConnectionRefused
-                ) =>
-            {
-                continue;
-            }
-            Err(e) => return Err(errors::io("recvfrom", e)),
+            // Windows says here that an earlier answer found nobody listening (ICMP
+            // "port unreachable"): that costs the vanished client, not the server.
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => continue,
+            received => received.map_err(|e| errors::io("recvfrom", e))?,
         };
-        if stop.requested() {
-            say!("stopping (Ctrl-C)");
-            break;
-        }
+        count += 1;
         let data = &data[..len];
 
-        // print('Received from %s:%s.' % addr), with what was received.
+        // print('Received from %s:%s.' % addr), with what was received, its control
+        // characters shown rather than obeyed (anybody can send us anything).
         let text = args.net.encoding.decode(data);
-        let text = text.trim_end_matches(['\r', '\n']);
+        let text = text::printable(text.trim_end_matches(['\r', '\n']));
         let cut = if len < real_len {
             format!(" (truncated: {real_len} bytes sent, first {len} kept)")
         } else {
             String::new()
         };
-        if chance.happens(args.drop_rate) {
+        if args.drop_every.is_some_and(|n| count % n == 0) {
             say!("from {addr}: {text}{cut} -> dropped on purpose");
             continue;
         }
 
         // 4. serversocket.sendto(b'Hello, %s!' % data, addr)
-        let answer = greeting(data);
-        match serversocket.send_to(&answer, addr) {
-            Ok(_) => {
-                let answer = args.net.encoding.decode(&answer);
-                say!("from {addr}: {text}{cut} -> {}", answer.trim_end());
-            }
+        match serversocket.send_to(&greeting(data), addr) {
+            Ok(_) => say!("from {addr}: {text}{cut} -> Hello, {text}!"),
             // One client's trouble (say, an answer too long for a datagram) is not the server's.
             Err(e) => say!(
                 "from {addr}: {text}{cut} -> could not answer: {}",
@@ -100,34 +70,20 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             ),
         }
     }
-
-    // 5. Dropping the socket closes it (the seed's loop never ends, so it never closes).
-    Ok(())
+    // 5. The loop never ends, as in the seed: Ctrl-C ends the program and closes the socket.
 }
-// ANCHOR_END: run
 
-// ANCHOR: greeting
 /// `b'Hello, %s!' % data`, built from bytes as the seed does, so the answer is in
 /// whatever encoding the client used ("Hello, " and "!" are the same bytes in UTF-8
 /// and GBK). One change: a line ending the client sent (`nc` sends one) goes after
-/// the "!" instead of before it.
-fn greeting(data: &[u8]) -> Vec<u8> {
+/// the "!" instead of before it. The client uses it too, to know which answer to expect.
+pub fn greeting(data: &[u8]) -> Vec<u8> {
     let line = data.strip_suffix(b"\n").unwrap_or(data);
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let ending = &data[line.len()..];
     [b"Hello, ", line, b"!", ending].concat()
 }
-// ANCHOR_END: greeting
-
-/// Parses `--drop-rate`: a share from 0 to 1.
-fn parse_rate(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
-        _ => Err(format!(
-            "'{text}' is not a share between 0 and 1 (0.5 drops half)"
-        )),
-    }
-}
+// ANCHOR_END: run
 
 #[cfg(test)]
 mod tests {
@@ -141,15 +97,5 @@ mod tests {
         assert_eq!(greeting(b""), b"Hello, !");
         // GBK bytes pass through untouched.
         assert_eq!(greeting(b"\xc4\xe3"), b"Hello, \xc4\xe3!");
-    }
-
-    #[test]
-    fn the_drop_rate_is_a_share() {
-        assert_eq!(parse_rate("0.5"), Ok(0.5));
-        assert_eq!(parse_rate("1"), Ok(1.0));
-        assert!(parse_rate("1.5").is_err());
-        assert!(parse_rate("-0.1").is_err());
-        assert!(parse_rate("NaN").is_err());
-        assert!(parse_rate("half").is_err());
     }
 }

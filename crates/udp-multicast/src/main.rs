@@ -1,3 +1,4 @@
+// ANCHOR: args
 //! Lesson 7: a multicast chat peer (seed 003, "UDP多点广播").
 //!
 //! Run two or more peers, each in its own terminal, and type lines into any of them:
@@ -20,6 +21,7 @@
 //! Simplification: IPv4 only, as in the seed (an IPv6 group is joined by interface
 //! index, not by address).
 
+use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
 use std::process::ExitCode;
 use std::sync::mpsc::{self, Sender};
@@ -28,11 +30,8 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use net_common::cli::{self, Messages};
-use net_common::say;
-use net_common::stop::Stop;
-use net_common::{Encoding, errors, sockets};
+use net_common::{Encoding, errors, say, sockets, stop, text};
 
-// ANCHOR: args
 /// Joins a multicast group, prints every datagram sent to it, and sends each line of stdin to it.
 #[derive(Parser, Debug)]
 #[command(version)]
@@ -60,7 +59,6 @@ struct Args {
     #[command(flatten)]
     input: Messages,
 }
-// ANCHOR_END: args
 
 fn main() -> ExitCode {
     errors::main(run)
@@ -68,6 +66,7 @@ fn main() -> ExitCode {
 
 fn run() -> anyhow::Result<()> {
     let args: Args = cli::parse();
+    // ANCHOR_END: args
 
     // ANCHOR: setup
     // 1. s = socket.socket(type=socket.SOCK_DGRAM)
@@ -119,14 +118,9 @@ fn run() -> anyhow::Result<()> {
     // ANCHOR_END: setup
 
     // ANCHOR: chat
-    // Lines from stdin and Ctrl-C both arrive here: None means "leave the group".
-    // Ctrl-C is caught from before the first line on.
-    let (lines, next) = mpsc::channel();
-    let ctrl_c = lines.clone();
-    let stop = Stop::on_ctrl_c(move || {
-        let _ = ctrl_c.send(None);
-    })?;
-
+    // Ctrl-C says "stopping (Ctrl-C)", says we left, and ends the program: closing
+    // the socket leaves the group. Caught from before the first line on.
+    stop::on_ctrl_c(move || say!("left {group}"))?;
     // Printed after the join, so whoever reads it knows this peer hears the group now.
     say!(
         "joined {group} via {} (sending from {me}, TTL {})",
@@ -148,41 +142,24 @@ fn run() -> anyhow::Result<()> {
     let (heard_mine, mine) = mpsc::channel();
     thread::spawn(move || read_socket(&reader, encoding, me, &heard_mine));
 
-    let input = args.input.lines();
-    thread::spawn(move || {
-        for line in input {
-            if lines.send(Some(line)).is_err() {
-                return;
-            }
-        }
-        let _ = lines.send(None);
-    });
-
     // 7. while True: line = input(''); if line == 'exit': break
     //        s.sendto(line.encode('utf-8'), (MYGROUP, SENDERPORT))
     let mut sent = 0;
-    while let Ok(Some(line)) = next.recv() {
-        if line == "exit" {
-            break;
-        }
+    for line in args.input.lines().take_while(|line| line != "exit") {
         match sender.send_to(&args.encoding.encode(&line), group) {
             Ok(_) => sent += 1,
             // A line too long for one datagram costs that line, not the chat.
             Err(e) => say!("not sent: {}", errors::plain(&e)),
         }
     }
-    if stop.requested() {
-        say!("stopping (Ctrl-C)");
-    } else {
-        // What we sent comes back to us too (IP_MULTICAST_LOOP), a moment later.
-        // Wait for it, briefly, so that it prints before "left" and not after.
-        let deadline = Instant::now() + Duration::from_millis(500);
-        let mut heard = 0;
-        while heard < sent {
-            match mine.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                Ok(()) => heard += 1,
-                Err(_) => break, // lost, as UDP allows: leave anyway
-            }
+    // What we sent comes back to us too (IP_MULTICAST_LOOP), a moment later. Wait
+    // for it, briefly, so that it prints before "left" and not after; a datagram
+    // lost on the way, as UDP allows, does not keep us.
+    let deadline = Instant::now() + Duration::from_millis(500);
+    for _ in 0..sent {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if mine.recv_timeout(left).is_err() {
+            break;
         }
     }
 
@@ -193,8 +170,8 @@ fn run() -> anyhow::Result<()> {
         .map_err(|e| errors::io("setsockopt(IP_DROP_MEMBERSHIP)", e))?;
     say!("left {group}");
     Ok(())
-    // ANCHOR_END: chat
 }
+// ANCHOR_END: chat
 
 // ANCHOR: read
 /// The seed's `read_socket`: prints every datagram sent to the group, with its
@@ -206,7 +183,9 @@ fn read_socket(sock: &UdpSocket, encoding: Encoding, me: SocketAddr, heard_mine:
         match sockets::recv_from_with_length(sock, &mut data) {
             Ok((len, real_len, from)) => {
                 let you = if from == me { " (you)" } else { "" };
-                let text = encoding.decode(&data[..len]);
+                // Anybody can send to the group: control characters are shown, not obeyed.
+                let decoded = encoding.decode(&data[..len]);
+                let text = text::printable(&decoded);
                 if len < real_len {
                     say!(
                         "from {from}{you} (truncated: {real_len} bytes sent, first {len} kept): {text}"
@@ -219,13 +198,12 @@ fn read_socket(sock: &UdpSocket, encoding: Encoding, me: SocketAddr, heard_mine:
                 }
             }
             Err(e) => {
-                eprintln!("error: {}", errors::io("recvfrom", e));
+                let _ = writeln!(std::io::stderr(), "error: {}", errors::io("recvfrom", e));
                 return;
             }
         }
     }
 }
-// ANCHOR_END: read
 
 /// Parses `--group`: only a multicast address can be joined.
 fn parse_group(text: &str) -> Result<Ipv4Addr, String> {
@@ -237,6 +215,7 @@ fn parse_group(text: &str) -> Result<Ipv4Addr, String> {
         Err(_) => Err(format!("'{text}' is not an IPv4 address")),
     }
 }
+// ANCHOR_END: read
 
 #[cfg(test)]
 mod tests {

@@ -7,8 +7,11 @@
 // In a test, an unwrap that fails fails the test, which is what it should do.
 #![allow(clippy::unwrap_used)]
 
-use std::net::SocketAddr;
-use std::process::Command;
+use std::io::{BufRead, BufReader, Read};
+use std::net::{SocketAddr, UdpSocket};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
 use std::time::{Duration, Instant};
 
 use lesson_testing::{Program, WAIT, assert_fails_with, python};
@@ -152,6 +155,75 @@ fn ctrl_c_stops_a_peer_within_a_second() {
     assert!(status.success(), "exit status {status}");
     assert_eq!(rest, [format!("left 230.0.0.1:{}", peer.port)]);
     assert_eq!(peer.program.stderr(), "");
+}
+
+#[test]
+fn control_characters_from_the_group_are_shown_never_obeyed() {
+    let mut a = start(0, &[]);
+    // Anybody on this machine can send to the group, with no need to join it.
+    let stranger = UdpSocket::bind("127.0.0.1:0").unwrap();
+    net_common::sockets::set_multicast_interface(&stranger, [127, 0, 0, 1].into()).unwrap();
+    stranger.set_multicast_ttl_v4(1).unwrap();
+    stranger
+        .send_to(
+            b"\x1b[2Jhi\rfrom 127.0.0.1:1: fake\nend",
+            ("230.0.0.1", a.port),
+        )
+        .unwrap();
+    assert_eq!(
+        a.program.line(),
+        format!(
+            "from {}: \u{241b}[2Jhi\u{240d}from 127.0.0.1:1: fake\u{240a}end",
+            stranger.local_addr().unwrap()
+        ),
+        "ESC, CR and LF must be shown as pictures, on the datagram's own line"
+    );
+}
+
+/// `udp-multicast | head -1`: once the reader of stdout has gone, the peer ends
+/// quietly, as a client does, the next time it has something to print.
+#[test]
+fn a_closed_stdout_ends_the_peer_quietly() {
+    let mut child = Command::new(PEER)
+        .args(["--port", "0"])
+        .env("RUST_BACKTRACE", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (first, joined) = mpsc::channel();
+    thread::spawn(move || {
+        let mut line = String::new();
+        let mut reader = BufReader::new(stdout);
+        let _ = reader.read_line(&mut line);
+        drop(reader); // the reader goes, before the test goes on
+        let _ = first.send(line);
+    });
+    assert!(joined.recv_timeout(WAIT).unwrap().starts_with("joined "));
+    let mut stdin = child.stdin.take().unwrap();
+    std::io::Write::write_all(&mut stdin, b"hello\n").unwrap();
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the peer did not end after its stdout closed");
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "as `head` expects: {stderr}");
+    assert_eq!(stderr, "", "no panic, no error");
 }
 
 /// `udp-multicast ARGS...`, which should fail at once with one error line.

@@ -1,3 +1,4 @@
+// ANCHOR: args
 //! Lesson 1: send each line as one UDP datagram (seed 000, "udp网络程序-发送数据"
 //! and "发送、接收数据").
 //!
@@ -17,17 +18,19 @@ use std::io::ErrorKind;
 use std::process::ExitCode;
 
 use clap::Parser;
-use net_common::cli::{self, LegacyClientArgs, Messages};
-use net_common::say;
-use net_common::{errors, sockets};
+use net_common::cli::{self, ClientArgs, Messages};
+use net_common::{errors, say, sockets, text};
 
-// ANCHOR: args
 /// Sends each line of stdin (or each --message) as one UDP datagram; --reply waits for an answer.
 #[derive(Parser, Debug)]
 #[command(version)]
 struct Args {
     #[command(flatten)]
-    net: LegacyClientArgs<7788>,
+    net: ClientArgs,
+
+    /// The receiver's port (lesson 2's receiver binds 7788)
+    #[arg(long, short, default_value_t = 7788)]
+    port: u16,
 
     #[command(flatten)]
     input: Messages,
@@ -36,11 +39,11 @@ struct Args {
     #[arg(long)]
     reply: bool,
 }
-// ANCHOR_END: args
 
 fn main() -> ExitCode {
     errors::main(run)
 }
+// ANCHOR_END: args
 
 // ANCHOR: run
 fn run() -> anyhow::Result<()> {
@@ -49,14 +52,15 @@ fn run() -> anyhow::Result<()> {
     // 1. udp_socket = socket(AF_INET, SOCK_DGRAM)
     //    Python binds it on the first sendto; we bind now, to a port the system picks.
     // 2. dest_addr = ('127.0.0.1', 7788)
-    let dest_addr = args.net.addr()?;
+    let dest_addr = args.net.addr(args.port)?;
     let udp_socket = sockets::udp_client(dest_addr)?;
     // recvfrom would wait forever for an answer that UDP never promised.
     udp_socket
         .set_read_timeout(Some(args.net.timeout()))
         .map_err(|e| errors::io("setsockopt(SO_RCVTIMEO)", e))?;
 
-    // 3. send_data = input(...), once per line until the input ends.
+    // 3. send_data = input(...), once per line until the input ends
+    //    (on a terminal it first says "type lines; Ctrl-D ends" on stderr).
     for send_data in args.input.lines() {
         // 4. udp_socket.sendto(send_data.encode('utf-8'), dest_addr)
         let bytes = args.net.encoding.encode(&send_data);
@@ -72,7 +76,8 @@ fn run() -> anyhow::Result<()> {
                 // 6. print(recv_data[0].decode('gbk')); print(recv_data[1])
                 Ok((len, sender)) => {
                     let text = args.net.encoding.decode(&recv_data[..len]);
-                    say!("reply from {sender}: {text}");
+                    // Anybody can answer: show its control characters, never obey them.
+                    say!("reply from {sender}: {}", text::printable(&text));
                 }
                 // A timeout shows as WouldBlock on Linux and TimedOut on Windows.
                 Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {

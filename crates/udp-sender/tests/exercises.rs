@@ -44,30 +44,48 @@ mod exercise {
         assert_eq!(
             stdout.lines().last(),
             Some("sent 2 datagrams, 7 bytes in total"),
-            "{stdout}"
+            "after the last message, udp-sender should print the summary line \
+             'sent 2 datagrams, 7 bytes in total' (\"你好\" is 6 bytes in UTF-8); it printed:\n{stdout}"
         );
     }
 
-    /// Medium: `--repeat N` sends each message N times (default 1).
+    /// Easy: `--repeat N` sends each message N times (default 1).
     #[test]
     #[ignore = "exercise: fails until solved"]
     fn repeat() {
         let peer = peer();
-        send(&["--repeat", "3", "-m", "hi", "-m", "yo"], &peer);
+        let mut command = Command::new(SENDER);
+        command.args(["--port", &peer.local_addr().unwrap().port().to_string()]);
+        command.args(["--repeat", "3", "-m", "hi", "-m", "yo"]);
+        let (status, _, stderr) = run(command, b"", WAIT);
+        assert!(
+            status.success(),
+            "udp-sender does not accept --repeat 3 yet: add the flag ({stderr})"
+        );
         let mut buf = [0; 64];
         let mut got = Vec::new();
         for _ in 0..6 {
-            let (n, _) = peer.recv_from(&mut buf).expect("six datagrams");
+            let Ok((n, _)) = peer.recv_from(&mut buf) else {
+                panic!("--repeat 3 with two messages should send six datagrams; only {got:?} came");
+            };
             got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
         }
-        assert_eq!(got, ["hi", "hi", "hi", "yo", "yo", "yo"]);
+        assert_eq!(
+            got,
+            ["hi", "hi", "hi", "yo", "yo", "yo"],
+            "each message should be sent three times in a row, in order"
+        );
         send(&["-m", "once"], &peer);
         let (n, _) = peer.recv_from(&mut buf).unwrap();
-        assert_eq!(&buf[..n], b"once");
+        assert_eq!(
+            &buf[..n],
+            b"once",
+            "without --repeat, each message should be sent once"
+        );
     }
 
-    /// Harder: with `--reply`, say how long the answer took:
-    /// "reply from 127.0.0.1:7788 in 0.4 ms: pong".
+    /// Easy: with `--reply`, say how long the answer took:
+    /// "reply from 127.0.0.1:7788 in 0.4 ms: pong" (`std::time::Instant`).
     #[test]
     #[ignore = "exercise: fails until solved"]
     fn round_trip_time() {
@@ -83,20 +101,22 @@ mod exercise {
         };
         let stdout = send(&["--reply", "-m", "ping"], &peer);
         answer.join().unwrap();
+        let want = format!(
+            "the reply line should read 'reply from {addr} in <ms> ms: pong', with \
+             the milliseconds since the datagram was sent; udp-sender printed:\n{stdout}"
+        );
         let line = stdout
             .lines()
             .find(|l| l.starts_with("reply from"))
-            .unwrap_or("");
+            .expect(&want);
         let rest = line
             .strip_prefix(&format!("reply from {addr} in "))
-            .unwrap_or_else(|| panic!("{stdout}"));
-        let (ms, text) = rest
-            .split_once(" ms: ")
-            .unwrap_or_else(|| panic!("{stdout}"));
+            .expect(&want);
+        let (ms, text) = rest.split_once(" ms: ").expect(&want);
         assert!(
             ms.parse::<f64>().is_ok_and(|ms| ms >= 0.0),
-            "not a number of ms: {line}"
+            "{ms:?} is not a number of milliseconds: {want}"
         );
-        assert_eq!(text, "pong");
+        assert_eq!(text, "pong", "{want}");
     }
 }

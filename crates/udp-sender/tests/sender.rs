@@ -4,10 +4,11 @@
 // In a test, an unwrap that fails fails the test, which is what it should do.
 #![allow(clippy::unwrap_used)]
 
+use std::io::Read;
 use std::net::UdpSocket;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use lesson_testing::{Program, WAIT, assert_one_line_error, python, run};
 
@@ -76,6 +77,60 @@ fn reply_prints_the_answer_and_its_sender() {
         stdout,
         format!("sent 4 bytes to {addr}\nreply from {addr}: pong 好\n")
     );
+}
+
+#[test]
+fn a_reply_with_control_characters_is_shown_not_obeyed() {
+    let peer = peer();
+    let addr = peer.local_addr().unwrap();
+    let answer = thread::spawn(move || {
+        let mut buf = [0; 1024];
+        let (_, from) = peer.recv_from(&mut buf).unwrap();
+        // Clear the screen, then a line that pretends to come from someone else.
+        peer.send_to(b"\x1b[2Jok\r\nreply from 10.0.0.1:1: fake", from)
+            .unwrap();
+    });
+    let (status, stdout, stderr) = run(sender(&["--reply", "-m", "ping"], addr.port()), b"", WAIT);
+    answer.join().unwrap();
+    assert!(status.success(), "{stderr}");
+    assert_eq!(
+        stdout,
+        format!(
+            "sent 4 bytes to {addr}\nreply from {addr}: \u{241b}[2Jok\u{240d}\u{240a}reply from 10.0.0.1:1: fake\n"
+        ),
+        "ESC, CR and LF must be shown as pictures, on the reply's own line"
+    );
+}
+
+/// `udp-sender --port 9 -m hi | true`: stdout is a pipe whose reader has gone.
+#[test]
+fn a_closed_stdout_ends_the_sender_quietly() {
+    let mut child = Command::new(SENDER)
+        .args(["--port", "9", "-m", "hi", "-m", "again"])
+        .env("RUST_BACKTRACE", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "still running after {WAIT:?}");
+        thread::sleep(Duration::from_millis(10));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "as `head` expects: {stderr}");
+    assert_eq!(stderr, "", "no panic, no error");
 }
 
 #[test]
