@@ -85,7 +85,7 @@ fn server(args: Server) -> anyhow::Result<()> {
     if socket && UnixStream::connect(path).is_err() {
         let _ = fs::remove_file(path);
     }
-    let s = UnixListener::bind(path).map_err(|e| errors::io(path.display(), e))?;
+    let s = UnixListener::bind(path).map_err(|e| errors::io(format!("bind({path:?})"), e))?;
     // The socket dies with us, its file does not: Ctrl-C removes it.
     let file = path.clone();
     stop::on_ctrl_c(move || drop(fs::remove_file(&file)))?;
@@ -168,7 +168,8 @@ fn tcplink(mut sock: impl Read + Write, encoding: Encoding) -> io::Result<&'stat
 fn client(args: Client) -> anyhow::Result<()> {
     let (timeout, rcvtimeo) = (Some(args.net.timeout()), |e| errors::io("SO_RCVTIMEO", e));
     if let Some(path) = &args.unix {
-        let s = UnixStream::connect(path).map_err(|e| errors::io(path.display(), e))?;
+        let s =
+            UnixStream::connect(path).map_err(|e| errors::io(format!("connect({path:?})"), e))?;
         s.set_read_timeout(timeout).map_err(rcvtimeo)?;
         return converse(s, &path.display().to_string(), &args);
     }

@@ -128,27 +128,29 @@ fn client(args: Client) -> anyhow::Result<()> {
     //    lines only, so a character that two reads cut in half is never split.
     let mut lines = LineBuffer::new(args.net.encoding, 4096);
     let mut buf = [0u8; 1024];
-    loop {
+    let end = loop {
         let n = match s.read(&mut buf) {
-            Ok(0) => break,
+            Ok(0) => break Ok(()),
             Ok(n) => n,
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                anyhow::bail!(
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                break Err(anyhow::anyhow!(
                     "{addr} sent nothing more for {}s and did not close the connection",
                     args.net.timeout
-                )
+                ));
             }
-            Err(e) => return Err(errors::io("recv", e)),
+            Err(e) => break Err(errors::io("recv", e)),
         };
         // 4. print(msg.decode('utf-8')). The server chose these bytes: printable()
         //    shows a control character (ESC, CR, ...) instead of obeying it.
         for line in lines.push(&buf[..n]) {
             say!("{}", text::printable(&line));
         }
-    }
+    };
+    // What came without a line end is printed too, before any error.
     if let Some(rest) = lines.finish() {
         say!("{}", text::printable(&rest));
     }
+    end?;
     say!("server closed the connection");
     // 5. s.close(): s is dropped here, at the end of its scope, which closes it.
     Ok(())
