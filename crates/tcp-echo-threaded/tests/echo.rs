@@ -531,7 +531,11 @@ fn ctrl_c_stops_the_server_within_a_second_when_it_is_out_of_file_descriptors() 
     );
     let addr = server.listening_addr();
     let peers: Vec<TcpStream> = (0..400).map(|_| tcp_peer(addr)).collect();
-    // Each connection holds a descriptor; past ~120 accept fails with EMFILE.
+    // Each connection holds a descriptor: soon all 128 are taken, and accept fails (EMFILE).
+    let pid = server.id();
+    eventually("the server runs out of descriptors", || {
+        lesson_testing::open_fds(pid) >= 120
+    });
     server.wait_for_text("accept failed: too many open files");
     server.interrupt();
     let (status, _) = server.wait_exit(Duration::from_secs(1));
