@@ -1,3 +1,4 @@
+// ANCHOR: top
 //! Lesson 4: a TCP server with one thread per connection (seed 004 "服务器", seed 002 "TCP").
 //! `server` answers "Hello, <message>!" until "exit"; `client` talks to it, and so can
 //! `nc 127.0.0.1 13145`. `--unix PATH` uses a Unix domain socket instead of TCP.
@@ -10,7 +11,6 @@ use clap::{Args, Parser};
 use net_common::cli::{self, ClientArgs, Messages, ServerArgs};
 use net_common::{Encoding, errors, out, say, sockets, stop, text};
 
-// ANCHOR: args
 /// A TCP server that answers "Hello, <message>!" with a thread per connection, and its client.
 #[derive(Parser, Debug)]
 #[command(version)]
@@ -52,14 +52,14 @@ struct Client {
     #[command(flatten)]
     input: Messages,
 }
-// ANCHOR_END: args
-
 fn main() -> ExitCode {
     errors::main(|| match cli::parse::<Command>() {
         Command::Server(args) => server(args),
         Command::Client(args) => client(args),
     })
 }
+
+// ANCHOR_END: top
 
 // ANCHOR: server
 fn server(args: Server) -> anyhow::Result<()> {

@@ -1,3 +1,4 @@
+// ANCHOR: top
 //! Lesson 3: a TCP server greets each connection and closes it (seed 001, "创建一个本地连接").
 //!
 //! ```text
@@ -19,7 +20,6 @@ use net_common::cli::{self, ClientArgs, ServerArgs};
 use net_common::text::{self, LineBuffer};
 use net_common::{errors, say, sockets, stop};
 
-// ANCHOR: args
 /// The seed's greeting, in Chinese and English. It ends in CRLF, as the seed's does.
 const GREETING: &str = "欢迎访问小昱的 Rust 服务！Welcome to Xiaoyu's Rust service!\r\n";
 
@@ -62,14 +62,14 @@ struct Client {
     #[arg(long, short, default_value_t = 9999)]
     port: u16,
 }
-// ANCHOR_END: args
-
 fn main() -> ExitCode {
     errors::main(|| match cli::parse::<Cli>().command {
         Command::Server(args) => server(args),
         Command::Client(args) => client(args),
     })
 }
+
+// ANCHOR_END: top
 
 // ANCHOR: server
 fn server(args: Server) -> anyhow::Result<()> {
