@@ -483,9 +483,13 @@ fn control_characters_from_the_server_are_shown_not_obeyed() {
     let addr = listener.local_addr().unwrap();
     let hostile = thread::spawn(move || {
         let (mut conn, _) = listener.accept().unwrap();
+        conn.set_read_timeout(Some(WAIT)).unwrap();
         conn.write_all(b"Welcome!\x1b[2J\x1b]0;owned\x07").unwrap();
         let _ = conn.read(&mut [0; 64]);
         conn.write_all(b"fake\rHello, x!").unwrap();
+        // Read the client's "exit" before closing, as the seed's server does: closing
+        // with unread bytes would send a reset instead of a clean end of stream.
+        let _ = conn.read(&mut [0; 64]);
     });
     let stdout = talk(addr, &["-m", "x"], "");
     hostile.join().unwrap();
