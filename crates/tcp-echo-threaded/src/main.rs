@@ -109,8 +109,8 @@ fn start(sock: io::Result<impl Read + Write + Send + 'static>, addr: String, arg
     say!("accept new connection from {addr}");
     let (encoding, secs) = (args.net.encoding, args.send_timeout);
     // Named for its client (see `top -H`); `move`: it takes the socket and address along.
-    let thread = thread::Builder::new().name(format!("tcplink {addr}"));
-    let spawned = thread.spawn(move || {
+    let builder = thread::Builder::new().name(format!("tcplink {addr}"));
+    let spawned = builder.spawn(move || {
         let why = match sock.and_then(|sock| tcplink(sock, encoding)) {
             Ok(why) => why.to_owned(),
             Err(e) if e.kind() == WouldBlock => {
