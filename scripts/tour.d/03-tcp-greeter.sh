@@ -8,6 +8,7 @@ if start_server tcp-greeter server; then
     show client "$WORK/greeter.out"
     show server "$SERVER_OUT"
     expect "$WORK/greeter.out" "Welcome to Xiaoyu's Rust service!" "tcp-greeter client"
+    expect "$WORK/greeter.out" "connected to 127.0.0.1:$PORT" "tcp-greeter client"
     expect "$WORK/greeter.out" "server closed the connection" "tcp-greeter client"
     expect "$SERVER_OUT" "connection from 127.0.0.1:" "tcp-greeter server"
     expect "$SERVER_OUT" "stopping (Ctrl-C)" "tcp-greeter server"

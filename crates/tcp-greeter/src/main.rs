@@ -1,3 +1,4 @@
+// ANCHOR: top
 //! Lesson 3: a TCP server greets each connection and closes it (seed 001, "创建一个本地连接").
 //!
 //! ```text
@@ -11,16 +12,14 @@
 //! each `accept` returns a new socket for one client, and the server talks to
 //! that client through it while the listening socket waits for the next.
 
-use std::io::{self, ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use net_common::cli::{self, LegacyClientArgs, LegacyServerArgs};
-use net_common::say;
-use net_common::stop::Stop;
-use net_common::{errors, sockets};
+use net_common::cli::{self, ClientArgs, ServerArgs};
+use net_common::text::{self, LineBuffer};
+use net_common::{errors, say, sockets, stop};
 
-// ANCHOR: args
 /// The seed's greeting, in Chinese and English. It ends in CRLF, as the seed's does.
 const GREETING: &str = "欢迎访问小昱的 Rust 服务！Welcome to Xiaoyu's Rust service!\r\n";
 
@@ -43,7 +42,11 @@ enum Command {
 #[derive(Args, Debug)]
 struct Server {
     #[command(flatten)]
-    net: LegacyServerArgs<9999>,
+    net: ServerArgs,
+
+    /// Port to bind; 0 lets the system pick a free one (the listening on line shows it)
+    #[arg(long, short, default_value_t = 9999)]
+    port: u16,
 
     /// Connections the system keeps waiting for accept, as in the seed's listen(5)
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(i32).range(0..))]
@@ -53,16 +56,20 @@ struct Server {
 #[derive(Args, Debug)]
 struct Client {
     #[command(flatten)]
-    net: LegacyClientArgs<9999>,
-}
-// ANCHOR_END: args
+    net: ClientArgs,
 
+    /// The server's port
+    #[arg(long, short, default_value_t = 9999)]
+    port: u16,
+}
 fn main() -> ExitCode {
     errors::main(|| match cli::parse::<Cli>().command {
         Command::Server(args) => server(args),
         Command::Client(args) => client(args),
     })
 }
+
+// ANCHOR_END: top
 
 // ANCHOR: server
 fn server(args: Server) -> anyhow::Result<()> {
@@ -71,12 +78,13 @@ fn server(args: Server) -> anyhow::Result<()> {
     //    face the network; we bind 127.0.0.1 unless --host says otherwise.
     // 3. serversocket.listen(5): from now on the system completes connections by
     //    itself and queues up to --backlog of them until we accept them.
-    let serversocket = sockets::tcp_listener(args.net.addr()?, args.backlog)?;
+    let serversocket = sockets::tcp_listener(args.net.addr(args.port)?, args.backlog)?;
     let local = serversocket
         .local_addr()
         .map_err(|e| errors::io("getsockname", e))?;
-    // Before the `listening on` line, so that Ctrl-C works as soon as anyone can connect.
-    let stop = Stop::for_tcp_server(local)?;
+    // Ctrl-C ends the program; the system closes the sockets. Installed before the
+    // `listening on` line, so that it works as soon as anyone can connect.
+    stop::on_ctrl_c(|| {})?;
     sockets::announce_listening(local);
 
     let msg = args.net.encoding.encode(GREETING);
@@ -84,11 +92,8 @@ fn server(args: Server) -> anyhow::Result<()> {
         // 4. clientsocket, addr = serversocket.accept(): waits for the next connection.
         //    A failed accept costs that one connection, not the server.
         let (mut clientsocket, addr) = sockets::accept(&serversocket);
-        if stop.requested() {
-            say!("stopping (Ctrl-C)");
-            return Ok(());
-        }
-        // 5. print("连接地址: %s" % str(addr))
+        // 5. print("连接地址: %s" % str(addr)). say! never waits for stdout: a log
+        //    nobody reads loses lines, not connections.
         say!("connection from {addr}");
 
         // 6. clientsocket.send(msg.encode('utf-8')). Python's send() may send only
@@ -96,7 +101,8 @@ fn server(args: Server) -> anyhow::Result<()> {
         if let Err(e) = clientsocket.write_all(&msg) {
             say!("could not greet {addr}: {}", errors::plain(&e));
         }
-        // 7. clientsocket.close(): the client sees the end of the stream.
+        // 7. clientsocket.close(): the socket is ours (we own it), and dropping it
+        //    closes it. The client sees the end of the stream.
         drop(clientsocket);
     }
 }
@@ -105,49 +111,48 @@ fn server(args: Server) -> anyhow::Result<()> {
 // ANCHOR: client
 fn client(args: Client) -> anyhow::Result<()> {
     // 1. s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    // 2. s.connect((host, port))
-    let addr = args.net.addr()?;
-    let mut s = sockets::tcp_connect(addr, args.net.timeout())?;
+    // 2. s.connect((host, port)), trying each address a name such as localhost
+    //    stands for (::1, then 127.0.0.1), as socket.create_connection does.
+    let timeout = args.net.timeout();
+    let mut s = sockets::create_connection(&args.net.host, args.port, timeout)?;
+    let addr = s.peer_addr().map_err(|e| errors::io("getpeername", e))?;
+    say!("connected to {addr}");
     // A server that neither sends nor closes would keep us waiting forever.
-    s.set_read_timeout(Some(args.net.timeout()))
+    s.set_read_timeout(Some(timeout))
         .map_err(|e| errors::io("setsockopt(SO_RCVTIMEO)", e))?;
 
     // 3. msg = s.recv(1024): the seed takes one recv as the whole greeting. But TCP
     //    carries a stream of bytes, not messages: one recv returns what has arrived
     //    so far, which may be only the start. So we read until the server closes
-    //    the connection (recv returns no bytes), printing as we go. The stream
-    //    decoder keeps a character that two reads cut in half until it is whole.
-    let mut decoder = args.net.encoding.stream_decoder();
+    //    the connection (recv returns no bytes). The line buffer gives out whole
+    //    lines only, so a character that two reads cut in half is never split.
+    let mut lines = LineBuffer::new(args.net.encoding, 4096);
     let mut buf = [0u8; 1024];
-    let mut at_line_start = true;
-    loop {
+    let end = loop {
         let n = match s.read(&mut buf) {
-            Ok(0) => break,
+            Ok(0) => break Ok(()),
             Ok(n) => n,
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                anyhow::bail!(
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                break Err(anyhow::anyhow!(
                     "{addr} sent nothing more for {}s and did not close the connection",
                     args.net.timeout
-                )
+                ));
             }
-            Err(e) => return Err(errors::io("recv", e)),
+            Err(e) => break Err(errors::io("recv", e)),
         };
-        // 4. print(msg.decode('utf-8'))
-        let text = decoder.feed(&buf[..n]);
-        print!("{text}");
-        if !text.is_empty() {
-            at_line_start = text.ends_with('\n');
+        // 4. print(msg.decode('utf-8')). The server chose these bytes: printable()
+        //    shows a control character (ESC, CR, ...) instead of obeying it.
+        for line in lines.push(&buf[..n]) {
+            say!("{}", text::printable(&line));
         }
-        io::stdout()
-            .flush()
-            .map_err(|e| errors::io("writing stdout", e))?;
+    };
+    // What came without a line end is printed too, before any error.
+    if let Some(rest) = lines.finish() {
+        say!("{}", text::printable(&rest));
     }
-    let rest = decoder.finish();
-    if !at_line_start || !rest.is_empty() {
-        say!("{rest}");
-    }
+    end?;
     say!("server closed the connection");
-    // 5. s.close(): dropping the socket closes it.
+    // 5. s.close(): s is dropped here, at the end of its scope, which closes it.
     Ok(())
 }
 // ANCHOR_END: client

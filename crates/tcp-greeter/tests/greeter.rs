@@ -5,10 +5,11 @@
 #![allow(clippy::unwrap_used)]
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener};
-use std::process::Command;
+use std::net::{Shutdown, SocketAddr, TcpListener, ToSocketAddrs};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::mpsc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use lesson_testing::{
     Program, WAIT, assert_fails_with, assert_help_shows, python, run, tcp_peer, unused_addr,
@@ -28,9 +29,20 @@ fn client_command(addr: SocketAddr, args: &[&str]) -> Command {
     lesson_testing::client_command(GREETER, addr, args)
 }
 
+/// Runs the client; returns success, its stdout after the `connected to` line, and stderr.
 fn client(addr: SocketAddr, args: &[&str]) -> (bool, String, String) {
     let (status, stdout, stderr) = run(client_command(addr, args), b"", WAIT);
-    (status.success(), stdout, stderr)
+    let rest = strip_connected(&stdout, addr);
+    (status.success(), rest, stderr)
+}
+
+/// The client's first line says which address answered; returns what follows.
+fn strip_connected(stdout: &str, addr: SocketAddr) -> String {
+    let first = format!("connected to {addr}\n");
+    match stdout.strip_prefix(&first) {
+        Some(rest) => rest.to_owned(),
+        None => panic!("expected the client to start with {first:?}, got {stdout:?}"),
+    }
 }
 
 /// Everything a raw client receives until the server closes.
@@ -125,7 +137,11 @@ fn a_server_that_never_closes_is_given_up_on_after_the_timeout() {
         "sent nothing more for 0.3s and did not close the connection",
     );
     stalling.join().unwrap();
-    assert_eq!(stdout, "hello\n");
+    assert_eq!(
+        strip_connected(&stdout, addr),
+        "hello\n",
+        "what came is printed"
+    );
 }
 
 #[test]
@@ -223,6 +239,10 @@ fn errors_are_one_line_and_a_non_zero_exit() {
         client_command(unused_addr(), &[]),
         "connection refused (start the server first)",
     );
+    let mut localhost = Command::new(GREETER);
+    let port = unused_addr().port().to_string();
+    localhost.args(["client", "--host", "localhost", "--port", &port]);
+    assert_fails_with(localhost, "connection refused (start the server first)");
     assert_eq!(stdout, "");
 }
 
@@ -312,4 +332,153 @@ fn nc_receives_the_greeting() {
     let (status, stdout, _) = run(nc, b"", WAIT);
     assert!(status.success());
     assert_eq!(stdout, format!("{GREETING}\n"));
+}
+
+#[test]
+fn localhost_reaches_a_server_on_either_loopback_address() {
+    // localhost is often both ::1 and 127.0.0.1: the client tries each in turn, as
+    // Python's create_connection does, and says which one answered. (Some machines'
+    // /etc/hosts give localhost only one of them; the other is then skipped here.)
+    let names: Vec<SocketAddr> = ("localhost", 0).to_socket_addrs().unwrap().collect();
+    for host in ["127.0.0.1", "::1"] {
+        let ip: std::net::IpAddr = host.parse().unwrap();
+        if !names.iter().any(|a| a.ip() == ip) {
+            eprintln!("skipped: localhost does not stand for {host} on this machine");
+            continue;
+        }
+        let (_server, addr) = server(&["--host", host]);
+        let port = addr.port().to_string();
+        let mut command = Command::new(GREETER);
+        command.args(["client", "--host", "localhost", "--port", &port]);
+        let (status, stdout, stderr) = run(command, b"", WAIT);
+        assert!(status.success(), "server on {host}: {stderr}");
+        assert_eq!(
+            stdout,
+            format!("connected to {addr}\n{GREETING}\nserver closed the connection\n"),
+            "server on {host}"
+        );
+    }
+}
+
+#[test]
+fn control_characters_from_the_server_are_shown_not_obeyed() {
+    // A hostile server: clear the screen, set the window title, and a carriage
+    // return that would overwrite the start of the line on a terminal.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let hostile = thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        conn.write_all(b"\x1b[2Jhi\x1b]0;owned\x07 innocent\rspoofed\r\nend")
+            .unwrap();
+    });
+    let (ok, stdout, stderr) = client(addr, &[]);
+    hostile.join().unwrap();
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        stdout,
+        "\u{241b}[2Jhi\u{241b}]0;owned\u{2407} innocent\u{240d}spoofed\nend\nserver closed the connection\n"
+    );
+}
+
+/// A server whose stdout is a pipe this test holds: `log.take()` and drop it to
+/// close stdout (as `| true` does), or keep it and never read (as a stalled `| less`).
+struct PipedServer {
+    child: Child,
+    addr: SocketAddr,
+    log: Option<ChildStdout>,
+}
+
+impl Drop for PipedServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn piped_server() -> PipedServer {
+    let mut child = Command::new(GREETER)
+        .args(["server", "--port", "0", "--backlog", "128"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    // Read the `listening on` line byte by byte, so nothing more is taken from the pipe.
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let mut line = Vec::new();
+        let mut byte = [0u8];
+        while stdout.read_exact(&mut byte).is_ok() && byte[0] != b'\n' {
+            line.push(byte[0]);
+        }
+        let _ = tx.send((String::from_utf8_lossy(&line).into_owned(), stdout));
+    });
+    let (line, stdout) = rx.recv_timeout(WAIT).expect("a listening on line");
+    let addr = line.strip_prefix("listening on ").unwrap().parse().unwrap();
+    PipedServer {
+        child,
+        addr,
+        log: Some(stdout),
+    }
+}
+
+#[test]
+fn a_closed_stdout_costs_the_log_not_the_server() {
+    // `tcp-greeter server --port 0 | true`: the reader of stdout is gone. println!
+    // would panic on the first log line; the server must go on greeting.
+    let mut server = piped_server();
+    drop(server.log.take());
+    for _ in 0..50 {
+        assert_eq!(
+            receive_all(server.addr),
+            format!("{GREETING}\r\n").as_bytes()
+        );
+    }
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "the server died"
+    );
+}
+
+#[test]
+fn a_stdout_nobody_reads_never_stops_the_server() {
+    // A pipe holds 64 KiB, about 1,800 log lines; then a write to it blocks. The
+    // log drops lines instead, so connection 8,000 is greeted like the first.
+    let server = piped_server();
+    let started = Instant::now();
+    for i in 0..8_000 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "too slow at {i}"
+        );
+        assert_eq!(
+            receive_all(server.addr),
+            format!("{GREETING}\r\n").as_bytes(),
+            "connection {i}"
+        );
+    }
+    assert!(server.log.is_some(), "the pipe stayed open and unread");
+}
+
+#[test]
+#[ignore = "needs prlimit (util-linux; scripts/ci.sh runs it)"]
+fn ctrl_c_stops_the_server_within_a_second_with_few_file_descriptors() {
+    let mut server = Program::start(
+        "prlimit",
+        &[
+            "--nofile=128",
+            GREETER,
+            "server",
+            "--port",
+            "0",
+            "--backlog",
+            "1024",
+        ],
+    );
+    let addr = server.listening_addr();
+    let peers: Vec<_> = (0..400).map(|_| tcp_peer(addr)).collect();
+    server.interrupt();
+    let (status, _) = server.wait_exit(Duration::from_secs(1));
+    assert!(status.success(), "exit status {status}");
+    drop(peers);
 }
