@@ -1,7 +1,7 @@
+// ANCHOR: args
 //! Lesson 9: lesson 4's server on ONE thread with an event loop (seed 003 "selectors模块").
-//! Lesson 4 gives each connection a thread that blocks in recv. Here one thread asks
-//! the selector (epoll on Linux, kqueue on macOS) which sockets are ready and serves
-//! only those: it never waits in accept, recv or send.
+//! Lesson 4 gives each connection a thread that blocks in recv. Here one thread asks the
+//! selector (epoll, kqueue) which sockets are ready, and never waits in accept, recv or send.
 
 use std::collections::HashMap;
 use std::fs;
@@ -19,7 +19,6 @@ use net_common::cli::{self, ServerArgs};
 use net_common::text::StreamDecoder;
 use net_common::{Encoding, errors, out, say, sockets, stop};
 
-// ANCHOR: args
 /// Lesson 4's "Hello, <message>!" server on one thread with an event loop. Its client
 /// is lesson 4's: cargo run -p tcp-echo-threaded -- client (or nc 127.0.0.1 13145).
 #[derive(Parser, Debug)]
@@ -55,13 +54,13 @@ const LISTENER: Token = Token(0);
 const MAX_WAITING: usize = 64 * 1024;
 // ANCHOR_END: args
 
+// ANCHOR: server
 fn main() -> ExitCode {
     errors::main(|| match cli::parse::<Cli>() {
         Cli::Server(args) => server(args),
     })
 }
 
-// ANCHOR: server
 fn server(args: Server) -> anyhow::Result<()> {
     // Ctrl-C ends the program (our --unix file goes first), and the kernel closes every socket:
     // each client sees a clean end of stream. Nothing needs waking, so no mio Waker.
@@ -110,13 +109,11 @@ struct Conn {
     interest: Interest, // what it is registered for: EVENT_READ, EVENT_WRITE or both
     decoder: StreamDecoder,
     encoding: Encoding,
-    /// Why the conversation ends, once it does ("exit", or the client closed its side).
-    ended: Option<&'static str>,
+    ended: Option<&'static str>, // why it ends: "exit", or the client closed its side
 }
 
 impl EventLoop {
-    /// Accepts every connection that waits: readiness is edge-triggered, so one event
-    /// can stand for many connections, and none comes for those left waiting.
+    /// Accepts until WouldBlock: one (edge-triggered) event can stand for many connections.
     fn accept_all(&mut self, registry: &Registry) {
         loop {
             let token = Token(self.next);
@@ -279,7 +276,6 @@ fn listen(args: &Server, registry: &Registry) -> anyhow::Result<Listener> {
     register(&mut s).map_err(|e| errors::io("register", e))?;
     out::log_mode();
     say!("listening on {}", path.display());
-    // A Unix client has no address of its own: its token names it in the log.
     Ok(Box::new(move |token| {
         let (conn, _) = s.accept()?;
         Ok((Box::new(conn), format!("local client #{}", token.0)))
