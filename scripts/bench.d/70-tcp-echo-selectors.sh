@@ -44,11 +44,11 @@ if have_bin tcp-echo-selectors && have_bin tcp-echo-threaded; then
         label=$n; [ "$n" = 1000 ] && label=1,000
         if [ "$n" = 1000 ]; then
             target "event loop rate, $label clients" "≥ 1.5× lesson 4 (threads)" "${rt}×" "$(at_least "$rt" 1.5)"
-            chart "loop ÷ threads, $label clients" "$rt" 1.5
+            chart "event loop / threads, $label" "$rt" 1.5
         fi
         if [ "$n" = 100 ] || [ "$n" = 1000 ]; then
             target "event loop rate, $label clients" "≥ 2× Python selectors" "${rp}×" "$(at_least "$rp" 2)"
-            chart "loop ÷ Python sel., $label clients" "$rp" 2
+            chart "event loop / Python, $label" "$rp" 2
         fi
         unset got med
     done
