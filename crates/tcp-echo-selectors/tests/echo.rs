@@ -499,3 +499,54 @@ fn an_idle_server_with_open_connections_uses_no_cpu() {
         "{used} ticks of CPU in 0.5 s of nothing: a busy loop"
     );
 }
+
+#[test]
+#[cfg(target_os = "linux")]
+fn out_of_file_descriptors_the_waiting_are_accepted_later_and_ctrl_c_still_works() {
+    if !lesson_testing::have("prlimit") {
+        eprintln!("skipped: prlimit (util-linux) is not installed");
+        return;
+    }
+    let mut command = Command::new("prlimit");
+    command.args([
+        "--nofile=40",
+        ECHO,
+        "server",
+        "--port",
+        "0",
+        "--backlog",
+        "128",
+    ]);
+    let mut server = Program::spawn(command);
+    let addr = server.listening_addr();
+    // 60 connections: the kernel completes them all (the backlog is 128), but the
+    // server has descriptors for about 30.
+    let mut peers: Vec<TcpStream> = (0..60).map(|_| tcp_peer(addr)).collect();
+    let mut waiting = None;
+    for (i, peer) in peers.iter_mut().enumerate() {
+        peer.set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        let mut welcome = [0; 8];
+        if peer.read_exact(&mut welcome).is_err() {
+            waiting = Some(i);
+            break;
+        }
+    }
+    let waiting = waiting.expect("some connections wait: the server is out of descriptors");
+    assert!(waiting > 10, "only {waiting} were accepted");
+    server.wait_for_text("accept failed: too many open files");
+    assert_eq!(
+        ask(&mut peers[0], "still"),
+        "Hello, still!",
+        "the others are served"
+    );
+    // Ten leave; the next listener event (a new client) accepts the ones waiting.
+    peers.drain(1..11);
+    let _new = tcp_peer(addr);
+    let first_waiting = &mut peers[waiting - 10];
+    first_waiting.set_read_timeout(Some(WAIT)).unwrap();
+    assert_eq!(read_text(first_waiting, 8), "Welcome!");
+    server.interrupt();
+    let (status, _) = server.wait_exit(Duration::from_secs(1));
+    assert!(status.success(), "exit status {status}");
+}
