@@ -16,8 +16,7 @@ use mio::event::Source;
 use mio::net::{TcpListener, UnixListener};
 use mio::{Events, Interest, Poll, Registry, Token};
 use net_common::cli::{self, ServerArgs};
-use net_common::text::StreamDecoder;
-use net_common::{Encoding, errors, out, say, sockets, stop};
+use net_common::{Encoding, errors, out, say, sockets, stop, text};
 
 /// Lesson 4's "Hello, <message>!" server on one thread with an event loop. Its client
 /// is lesson 4's: cargo run -p tcp-echo-threaded -- client (or nc 127.0.0.1 13145).
@@ -107,7 +106,7 @@ struct Conn {
     peer: String,
     out: Vec<u8>,       // the outgoing buffer: answers not sent yet, in order
     interest: Interest, // what it is registered for: EVENT_READ, EVENT_WRITE or both
-    decoder: StreamDecoder,
+    held: Vec<u8>,      // the start of a character the last recv cut in two
     encoding: Encoding,
     ended: Option<&'static str>, // why it ends: "exit", or the client closed its side
 }
@@ -139,7 +138,7 @@ impl EventLoop {
                 peer,
                 out: self.encoding.encode("Welcome!").into_owned(),
                 interest: Interest::READABLE | Interest::WRITABLE,
-                decoder: self.encoding.stream_decoder(),
+                held: Vec::new(),
                 encoding: self.encoding,
                 ended: None,
             };
@@ -224,8 +223,11 @@ impl Conn {
     /// One recv: each line is a message, answered with the line's own ending; bytes
     /// without a newline are one message (seed 004). Fragile, as in lesson 4.
     fn answer(&mut self, data: &[u8]) {
-        // data.decode('utf8'): a character cut between two recvs waits for its rest.
-        let text = self.decoder.feed(data);
+        // data.decode('utf8'): a character cut by the end of this recv waits for its rest.
+        self.held.extend_from_slice(data);
+        let complete = text::complete_len(&self.held, self.encoding);
+        let whole: Vec<u8> = self.held.drain(..complete).collect();
+        let text = self.encoding.decode(&whole);
         for piece in text.split_inclusive('\n') {
             // The line ending ("\n" or "\r\n") is split off, to go back after the "!".
             let msg = piece.trim_end_matches('\n').trim_end_matches('\r');
@@ -278,7 +280,7 @@ fn listen(args: &Server, registry: &Registry) -> anyhow::Result<Listener> {
     say!("listening on {}", path.display());
     Ok(Box::new(move |token| {
         let (conn, _) = s.accept()?;
-        Ok((Box::new(conn), format!("local client #{}", token.0)))
+        Ok((Box::new(conn), format!("local #{}", token.0)))
     }))
 }
 

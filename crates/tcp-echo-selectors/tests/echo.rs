@@ -360,7 +360,7 @@ fn over_a_unix_socket_a_stale_file_is_replaced_and_our_own_is_removed_at_the_sto
     assert_eq!(ask(&mut peer, "local\n"), "Hello, local!\n");
     assert_eq!(
         server.line(),
-        "accept new connection from local client #1 (1 live)"
+        "accept new connection from local #1 (1 live)"
     );
 
     // A second server on the same path is refused: the first one is alive.
@@ -549,4 +549,18 @@ fn out_of_file_descriptors_the_waiting_are_accepted_later_and_ctrl_c_still_works
     server.interrupt();
     let (status, _) = server.wait_exit(Duration::from_secs(1));
     assert!(status.success(), "exit status {status}");
+}
+
+#[test]
+fn a_character_cut_between_two_recvs_is_kept_whole() {
+    let (_server, addr) = server(&[]);
+    let mut peer = welcomed(addr);
+    // "你" is e4 bd a0 in UTF-8: its first byte ends one recv, the rest starts the next.
+    peer.write_all(b"cut \xe4").unwrap();
+    assert_eq!(read_text(&mut peer, "Hello, cut !".len()), "Hello, cut !");
+    peer.write_all(b"\xbd\xa0 end").unwrap();
+    assert_eq!(
+        read_text(&mut peer, "Hello, 你 end!".len()),
+        "Hello, 你 end!"
+    );
 }
