@@ -12,6 +12,8 @@
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -47,23 +49,89 @@ pub struct Opts {
     /// The server's process id: adds the CPU time it used per round trip (server_cpu_us)
     #[arg(long)]
     pid: Option<u32>,
+
+    /// Connect to a Unix domain socket at PATH instead of --host/--port (lesson 9's --unix)
+    #[arg(long, value_name = "PATH")]
+    unix: Option<PathBuf>,
+}
+
+/// Where the clients connect: a TCP address, or a Unix domain socket's path.
+#[derive(Clone, Debug)]
+pub enum Endpoint {
+    Tcp(SocketAddr),
+    Unix(PathBuf),
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Endpoint::Tcp(addr) => write!(f, "{addr}"),
+            Endpoint::Unix(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// A connected stream of either family.
+pub enum Stream {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.read(buf),
+            Stream::Unix(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.write(buf),
+            Stream::Unix(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn unix_connect(path: &Path, timeout: Duration) -> io::Result<Stream> {
+    let stream = UnixStream::connect(path)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    Ok(Stream::Unix(stream))
 }
 
 /// One echo connection: connected, and the welcome already read.
 pub struct EchoConn {
-    stream: TcpStream,
+    stream: Stream,
     sent_at: Instant,
 }
 
 impl EchoConn {
     /// `s.connect(addr)`, then `s.recv` of the "Welcome!".
     pub fn open(addr: SocketAddr, timeout: Duration) -> io::Result<EchoConn> {
-        let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
-        stream.set_read_timeout(Some(timeout))?;
-        stream.set_write_timeout(Some(timeout))?;
-        // One small write per round trip, always after the previous answer:
-        // Nagle would not delay it anyway; this only makes sure.
-        stream.set_nodelay(true)?;
+        EchoConn::open_at(&Endpoint::Tcp(addr), timeout)
+    }
+
+    /// The same over TCP or a Unix domain socket.
+    pub fn open_at(at: &Endpoint, timeout: Duration) -> io::Result<EchoConn> {
+        let mut stream = match at {
+            Endpoint::Tcp(addr) => {
+                let stream = TcpStream::connect_timeout(addr, timeout)?;
+                stream.set_read_timeout(Some(timeout))?;
+                stream.set_write_timeout(Some(timeout))?;
+                // One small write per round trip, always after the previous answer:
+                // Nagle would not delay it anyway; this only makes sure.
+                stream.set_nodelay(true)?;
+                Stream::Tcp(stream)
+            }
+            Endpoint::Unix(path) => unix_connect(path, timeout)?,
+        };
         expect(&mut stream, b"Welcome!")?;
         Ok(EchoConn {
             stream,
@@ -89,7 +157,7 @@ impl EchoConn {
 }
 
 /// Reads exactly `expected.len()` bytes (an answer may come in pieces) and checks them.
-fn expect(stream: &mut TcpStream, expected: &[u8]) -> io::Result<()> {
+fn expect(stream: &mut Stream, expected: &[u8]) -> io::Result<()> {
     let mut got = vec![0; expected.len()];
     stream.read_exact(&mut got)?;
     if got != expected {
@@ -127,7 +195,10 @@ impl ThreadResult {
 }
 
 pub fn run(opts: &Opts) -> anyhow::Result<Summary> {
-    let addr = opts.target.addr()?;
+    let addr = match &opts.unix {
+        Some(path) => Endpoint::Unix(path.clone()),
+        None => Endpoint::Tcp(opts.target.addr()?),
+    };
     let timeout = opts.target.timeout();
     let message = opts.message.as_bytes().to_vec();
     let expected = hello(&opts.message);
@@ -137,15 +208,19 @@ pub fn run(opts: &Opts) -> anyhow::Result<Summary> {
 
     let mut workers = Vec::new();
     for part in parts {
-        let (start_line, message, expected) =
-            (start_line.clone(), message.clone(), expected.clone());
+        let (start_line, message, expected, addr) = (
+            start_line.clone(),
+            message.clone(),
+            expected.clone(),
+            addr.clone(),
+        );
         let duration = opts.duration;
         let worker = thread::Builder::new()
             .name("echo clients".to_owned())
             .spawn(move || {
                 let mut result = ThreadResult::default();
                 for _ in part {
-                    match EchoConn::open(addr, timeout) {
+                    match EchoConn::open_at(&addr, timeout) {
                         Ok(conn) => result.conns.push(conn),
                         Err(e) => result.error(&e),
                     }

@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run -p tcp-echo-threaded --release -- server --port 13145 &
 //! cargo run -p loadgen --release -- echo --clients 100 --duration 3
+//! cargo run -p loadgen --release -- echo --unix /tmp/echo.sock --clients 100   # lesson 9 --unix
 //! cargo run -p loadgen --release -- hold --connections 10000 --pid <server pid>
 //! cargo run -p loadgen --release -- chat --port 3000 --clients 100 --stalled
 //! cargo run -p loadgen --release -- udp --port 9999 --clients 10 --in-flight 32

@@ -106,3 +106,41 @@ fn a_wrong_answer_is_an_error_not_a_round_trip() {
     assert_one_line_error(&stderr);
     assert!(stderr.contains("Howdy"), "{stderr}");
 }
+
+#[test]
+fn unix_talks_to_a_unix_domain_socket() {
+    use std::io::{Read, Write};
+    use std::os::unix::net::UnixListener;
+    let dir = std::env::temp_dir().join(format!("loadgen-unix-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("echo.sock");
+    let _ = std::fs::remove_file(&path);
+    let listener = UnixListener::bind(&path).unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let _ = stream.write_all(b"Welcome!");
+                let mut data = [0; 1024];
+                while let Ok(n @ 1..) = stream.read(&mut data) {
+                    let answer = format!("Hello, {}!", String::from_utf8_lossy(&data[..n]));
+                    if stream.write_all(answer.as_bytes()).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let s = loadgen(&[
+        "echo",
+        "--unix",
+        path.to_str().unwrap(),
+        "--clients",
+        "3",
+        "--duration",
+        "0.3",
+    ]);
+    assert_eq!(s.get("errors"), "0", "{}", s.0);
+    assert!(s.num("round_trips") >= 3.0, "{}", s.0);
+    let _ = std::fs::remove_file(&path);
+}
