@@ -77,7 +77,7 @@ mod exercise {
     }
 
     /// Medium: statistics per client, at the end of its log line:
-    /// "... closed: the client sent exit (0 live); 2 messages, 12 bytes in, 43 bytes out,
+    /// "... closed: the client sent exit (0 live); 2 messages, 14 bytes in, 34 bytes out,
     /// at most 16 bytes waiting". "At most ... waiting" is the largest the outgoing
     /// buffer ever was: it shows the backpressure at work.
     #[test]
