@@ -42,7 +42,9 @@ fn paced_reader(
     let me = stream.local_addr().unwrap();
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
-        let (start, mut bytes, mut got, mut closed) = (Instant::now(), 0usize, Vec::new(), false);
+        let (start, mut got, mut closed) = (Instant::now(), Vec::new(), false);
+        // When the next read may be: a terminal has no credit for idle time.
+        let mut next = Instant::now();
         let mut pending = Vec::new();
         let mut buf = [0u8; 4096];
         while got.len() < want && start.elapsed() < Duration::from_secs(30) {
@@ -52,7 +54,8 @@ fn paced_reader(
                     break;
                 }
                 Ok(n) => {
-                    bytes += n;
+                    let takes = Duration::from_secs_f64(n as f64 / speed);
+                    next = next.max(Instant::now()) + takes;
                     pending.extend_from_slice(&buf[..n]);
                     while let Some(at) = pending.iter().position(|&b| b == b'\n') {
                         let line: Vec<u8> = pending.drain(..=at).collect();
@@ -68,9 +71,7 @@ fn paced_reader(
                     break;
                 }
             }
-            // A terminal's pace: never ahead of `speed` bytes a second.
-            let due = Duration::from_secs_f64(bytes as f64 / speed);
-            if let Some(wait) = due.checked_sub(start.elapsed()) {
+            if let Some(wait) = next.checked_duration_since(Instant::now()) {
                 thread::sleep(wait);
             }
         }
