@@ -1,3 +1,4 @@
+// ANCHOR: read_from_client
 //! Cutting a TCP byte stream into messages: lines, ended by `\n`, because TCP
 //! keeps no message boundaries (one recv can return half a message, or two).
 use std::io::{self, ErrorKind, Read};
@@ -10,7 +11,6 @@ use net_common::{Encoding, text};
 /// so far are a message (a guess; two sent within the pause run together).
 pub const PAUSE: Duration = Duration::from_millis(200);
 
-// ANCHOR: read_from_client
 /// content = read_from_client(s): the next message, a line without its `\n` or
 /// `\r\n`, or None at the end of the stream. `pending` keeps the bytes of an
 /// unfinished line between calls; one longer than `max_line` is `InvalidData`.

@@ -1,3 +1,4 @@
+// ANCHOR: opts
 //! The chat server: the seed's server, with a queue and a writer thread per client.
 use std::io::{self, ErrorKind, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -13,7 +14,6 @@ use socket2::SockRef;
 use crate::lines::read_from_client;
 use crate::room::Room;
 
-// ANCHOR: opts
 /// Relays every line to every client as "[<addr>] <text>" and announces who joins and leaves.
 #[derive(Args, Debug)]
 pub struct ServerOpts {
