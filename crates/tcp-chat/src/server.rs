@@ -28,13 +28,13 @@ pub struct ServerOpts {
     /// Most clients in the room at once; the next one is told the room is full
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_clients: u32,
-    /// Lines a second a client may send on average; a faster one is slowed (not read), not cut off
+    /// Lines a second a client may send on average (people type far fewer); faster ones are slowed
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate: u32,
     /// Lines a client may send at once beyond --rate, such as a pasted block of text
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
     pub burst: u32,
-    /// Drop a client that makes no progress reading for this many seconds (a slow one makes some)
+    /// Drop a client that takes no byte for this many seconds: time for a paused terminal to resume
     #[arg(long, default_value_t = 30.0, value_parser = parse_seconds)]
     pub stall_timeout: f64,
     /// Drop a client when more bytes wait for it: 1 MiB is thousands of lines, 0.5 s of a terminal
