@@ -391,3 +391,18 @@ fn no_server_and_busy_port_are_one_line_errors() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_client_connects_by_name_and_says_which_address_answered() {
+    // localhost may stand for ::1 and 127.0.0.1; create_connection tries each.
+    let (_server, addr) = server(&[]);
+    let mut cmd = Command::new(CHAT);
+    let port = addr.port().to_string();
+    cmd.args(["client", "--host", "localhost", "--port", &port, "-m", "hi"]);
+    let (status, stdout, stderr) = run(cmd, b"", WAIT);
+    assert!(status.success(), "{stderr}");
+    assert!(
+        stdout.starts_with(&format!("connected to {addr} as ")),
+        "the client must say which address of localhost answered: {stdout}"
+    );
+}
