@@ -8,7 +8,7 @@ if have_bin tcp-chat; then
     PY_STRESS_RATE=100        # where the Python relay falls behind and garbles lines
     CHAT_SECONDS=$([ "$SMOKE" = 1 ] && echo 1 || echo 5)
     section "### tcp-chat fan-out: 100 clients"
-    section "Each client sends $CHAT_RATE lines/s of about $((CHAT_PAD + 30)) bytes for ${CHAT_SECONDS} s; every line goes to all 100. \"Stalled\" adds a 101st client that never reads (the server runs with --stall-timeout 2, so it is dropped within the run). Medians of $RUNS runs; lost = lines a reader never got.
+    section "Each client sends $CHAT_RATE lines/s of about $((CHAT_PAD + 30)) bytes for ${CHAT_SECONDS} s; every line goes to all 100. \"Stalled\" adds a 101st client that never reads (the server runs with --stall-timeout 2, so a full 5 s run sees it dropped). Medians of $RUNS runs; lost = lines a reader never got.
 "
     section "| server | stalled client | delivered lines/s | lost | reordered | healthy clients dropped | stalled client dropped | server CPU µs/line |"
     section "|---|---|---:|---:|---:|---:|---:|---:|"
@@ -42,6 +42,26 @@ if have_bin tcp-chat; then
     target "chat: healthy clients dropped" "0 in every run" "$dropped_max (worst run)" "$([ "$dropped_max" = 0 ] && echo met || echo MISSED)"
     chart "chat with a stalled client" "$(ratio "$with" "$without")" 0.9
 
+    # The seed's relay: not a baseline (it is not correct), but what it does is worth showing.
+    py=(); pystress=()
+    for run in $(seq "$RUNS"); do
+        start_server chat-python python3 bench/python/chat_relay.py 0 || continue
+        py+=("$(loadgen chat --clients 100 --rate "$CHAT_RATE" --pad "$CHAT_PAD" --duration "$CHAT_SECONDS" --pid "$SERVER_PID")")
+        stop_server
+        start_server chat-python python3 bench/python/chat_relay.py 0 || continue
+        pystress+=("$(loadgen chat --clients 100 --rate "$PY_STRESS_RATE" --pad "$CHAT_PAD" --duration "$CHAT_SECONDS" --pid "$SERVER_PID")")
+        stop_server
+    done
+    chat_row "Python seed relay" no "${py[@]}"
+    section "| Python seed relay, $PY_STRESS_RATE lines/s each | no | $(median $(for l in "${pystress[@]}"; do field "$l" delivered_per_s; done)) | $(median $(for l in "${pystress[@]}"; do field "$l" lost; done)) | $(median $(for l in "${pystress[@]}"; do field "$l" reordered; done)) | $(median $(for l in "${pystress[@]}"; do field "$l" healthy_dropped; done)) | – | $(median $(for l in "${pystress[@]}"; do field "$l" server_cpu_us; done)) |"
+    pylost=$(median $(for l in "${pystress[@]}"; do field "$l" lost; done))
+    pyunparsed=$(median $(for l in "${pystress[@]}"; do field "$l" unparsed; done))
+    if [ "$pylost" != - ] && [ "$pylost" != 0 ]; then
+        note "The Python seed relay at $PY_STRESS_RATE lines/s per client lost a median of $pylost lines per run ($pyunparsed garbled). It takes each recv(2048) as a message: when it falls behind, a recv ends in the middle of a line, and two threads sending to the same client interleave their pieces."
+    else
+        note "The Python seed relay lost no lines at $PY_STRESS_RATE lines/s per client in this run (median of $RUNS); it loses them only when it falls behind far enough that a recv(2048) ends mid-line while another thread sends to the same client."
+    fi
+
     # Readers at terminal speed (2 MB/s) during a burst from 10 senders: none may be
     # dropped (the old --queue of 1,000 lines dropped them as "stopped reading").
     section "### tcp-chat: readers at terminal speed during a 10-sender burst"
@@ -69,24 +89,4 @@ if have_bin tcp-chat; then
         section "| $flags | $lines | ${row[0]} | ${row[1]} | ${row[2]} | ${row[3]} |"
     done
     target "chat burst: readers at 2 MB/s dropped" "0 in every run" "$burst_dropped_max (worst run)" "$([ "$burst_dropped_max" = 0 ] && echo met || echo MISSED)"
-
-    # The seed's relay: not a baseline (it is not correct), but what it does is worth showing.
-    py=(); pystress=()
-    for run in $(seq "$RUNS"); do
-        start_server chat-python python3 bench/python/chat_relay.py 0 || continue
-        py+=("$(loadgen chat --clients 100 --rate "$CHAT_RATE" --pad "$CHAT_PAD" --duration "$CHAT_SECONDS" --pid "$SERVER_PID")")
-        stop_server
-        start_server chat-python python3 bench/python/chat_relay.py 0 || continue
-        pystress+=("$(loadgen chat --clients 100 --rate "$PY_STRESS_RATE" --pad "$CHAT_PAD" --duration "$CHAT_SECONDS" --pid "$SERVER_PID")")
-        stop_server
-    done
-    chat_row "Python seed relay" no "${py[@]}"
-    section "| Python seed relay, $PY_STRESS_RATE lines/s each | no | $(median $(for l in "${pystress[@]}"; do field "$l" delivered_per_s; done)) | $(median $(for l in "${pystress[@]}"; do field "$l" lost; done)) | $(median $(for l in "${pystress[@]}"; do field "$l" reordered; done)) | $(median $(for l in "${pystress[@]}"; do field "$l" healthy_dropped; done)) | – | $(median $(for l in "${pystress[@]}"; do field "$l" server_cpu_us; done)) |"
-    pylost=$(median $(for l in "${pystress[@]}"; do field "$l" lost; done))
-    pyunparsed=$(median $(for l in "${pystress[@]}"; do field "$l" unparsed; done))
-    if [ "$pylost" != - ] && [ "$pylost" != 0 ]; then
-        note "The Python seed relay at $PY_STRESS_RATE lines/s per client lost a median of $pylost lines per run ($pyunparsed garbled). It takes each recv(2048) as a message: when it falls behind, a recv ends in the middle of a line, and two threads sending to the same client interleave their pieces."
-    else
-        note "The Python seed relay lost no lines at $PY_STRESS_RATE lines/s per client in this run (median of $RUNS); it loses them only when it falls behind far enough that a recv(2048) ends mid-line while another thread sends to the same client."
-    fi
 fi
