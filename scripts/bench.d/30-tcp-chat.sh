@@ -1,5 +1,6 @@
 # tcp-chat (lesson 5) fan-out with 100 clients at a steady rate, with and without one
-# client that never reads. The seed's Python relay is run too, as a finding only.
+# client that never reads; then readers at terminal speed during a 10-sender burst.
+# The seed's Python relay is run too, as a finding only.
 heading "tcp-chat fan-out, 100 clients"
 if have_bin tcp-chat; then
     CHAT_RATE=5               # lines per client per second: 500 in, 50,000 delivered
@@ -7,7 +8,7 @@ if have_bin tcp-chat; then
     PY_STRESS_RATE=100        # where the Python relay falls behind and garbles lines
     CHAT_SECONDS=$([ "$SMOKE" = 1 ] && echo 1 || echo 5)
     section "### tcp-chat fan-out: 100 clients"
-    section "Each client sends $CHAT_RATE lines/s of about $((CHAT_PAD + 30)) bytes for ${CHAT_SECONDS} s; every line goes to all 100. \"Stalled\" adds a 101st client that never reads. Medians of $RUNS runs; lost = lines a reader never got.
+    section "Each client sends $CHAT_RATE lines/s of about $((CHAT_PAD + 30)) bytes for ${CHAT_SECONDS} s; every line goes to all 100. \"Stalled\" adds a 101st client that never reads (the server runs with --stall-timeout 2, so a full 5 s run sees it dropped). Medians of $RUNS runs; lost = lines a reader never got.
 "
     section "| server | stalled client | delivered lines/s | lost | reordered | healthy clients dropped | stalled client dropped | server CPU µs/line |"
     section "|---|---|---:|---:|---:|---:|---:|---:|"
@@ -26,7 +27,7 @@ if have_bin tcp-chat; then
     plain=(); stalled=(); dropped_max=0
     for run in $(seq "$RUNS"); do
         for mode in plain stalled; do
-            start_server chat-rust "$BIN/tcp-chat" server --port 0 --max-clients 200 || continue
+            start_server chat-rust "$BIN/tcp-chat" server --port 0 --max-clients 200 --stall-timeout 2 || continue
             extra=(); [ "$mode" = stalled ] && extra=(--stalled)
             line=$(loadgen chat --clients 100 --rate "$CHAT_RATE" --pad "$CHAT_PAD" --duration "$CHAT_SECONDS" --pid "$SERVER_PID" "${extra[@]}")
             stop_server
@@ -60,4 +61,32 @@ if have_bin tcp-chat; then
     else
         note "The Python seed relay lost no lines at $PY_STRESS_RATE lines/s per client in this run (median of $RUNS); it loses them only when it falls behind far enough that a recv(2048) ends mid-line while another thread sends to the same client."
     fi
+
+    # Readers at terminal speed (2 MB/s) during a burst from 10 senders: none may be
+    # dropped (the old --queue of 1,000 lines dropped them as "stopped reading").
+    section "### tcp-chat: readers at terminal speed during a 10-sender burst"
+    section "20 clients, each reading at most 2 MB/s like a terminal; 10 of them send a burst of lines of about 445 bytes all at once. Default flags: the burst fits --burst 100. With --rate 400: 1,000 lines each, so the server slows the senders (about 1.8 MB/s to every reader). Medians of $RUNS runs.
+"
+    section "| server flags | lines per sender | delivered | lost | healthy clients dropped | seconds to deliver |"
+    section "|---|---:|---:|---:|---:|---:|"
+    burst_dropped_max=0
+    for scenario in "defaults|100" "--rate 400 --burst 100|1000"; do
+        flags=${scenario%|*}; lines=${scenario#*|}
+        [ "$flags" = defaults ] && server_flags=() || read -ra server_flags <<<"$flags"
+        [ "$SMOKE" = 1 ] && lines=$((lines / 10))
+        runs=()
+        for run in $(seq "$RUNS"); do
+            start_server chat-burst "$BIN/tcp-chat" server --port 0 "${server_flags[@]}" || continue
+            line=$(loadgen chat --clients 20 --senders 10 --burst "$lines" --pad 400 --read-speed 2000000 --pid "$SERVER_PID")
+            stop_server
+            runs+=("$line")
+            d=$(field "$line" healthy_dropped); [ "$d" != - ] && [ "$d" -gt "$burst_dropped_max" ] && burst_dropped_max=$d
+        done
+        row=()
+        for key in delivered lost healthy_dropped delivery_s; do
+            row+=("$(median $(for l in "${runs[@]}"; do field "$l" $key; done))")
+        done
+        section "| $flags | $lines | ${row[0]} | ${row[1]} | ${row[2]} | ${row[3]} |"
+    done
+    target "chat burst: readers at 2 MB/s dropped" "0 in every run" "$burst_dropped_max (worst run)" "$([ "$burst_dropped_max" = 0 ] && echo met || echo MISSED)"
 fi

@@ -6,6 +6,12 @@
 //! prefix lines (lesson 5 sends `[<addr>] <text>`) and add announcements; only the
 //! `c.. s..` pair is read.
 //!
+//! `--burst N` is the other scenario: instead of the steady rate, the first
+//! `--senders` clients each send N lines at once, as fast as the relay takes them,
+//! while every client reads at most `--read-speed` bytes a second, like a terminal
+//! (~2 MB/s). A relay that bounds its queues in lines, not by lack of progress,
+//! drops such readers although they are still reading: `healthy_dropped=` again.
+//!
 //! `--stalled` adds one more client that never reads, with a tiny receive buffer so
 //! it fills quickly. A relay that sends to every client in turn blocks on it; one
 //! with a queue per client drops it and goes on. Healthy clients must never be
@@ -58,6 +64,18 @@ pub struct Opts {
     /// The server's process id: adds the CPU time it used per delivered line (server_cpu_us)
     #[arg(long)]
     pid: Option<u32>,
+
+    /// Burst instead of a steady rate: each of the first --senders clients sends this many lines at once (0: steady --rate)
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    burst: u32,
+
+    /// How many clients send in a --burst
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    senders: u32,
+
+    /// Bytes a second each client reads at most, like a terminal (0: as fast as it can)
+    #[arg(long, default_value_t = 0)]
+    read_speed: u64,
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {
@@ -134,11 +152,26 @@ impl Tally {
 }
 
 /// Reads one client's lines until `stop`, counting them into a tally.
-fn read_room(stream: TcpStream, senders: usize, stop: &AtomicBool, delivered: &AtomicU64) -> Tally {
+/// With `speed` > 0, it reads at most that many bytes a second, like a terminal.
+fn read_room(
+    stream: TcpStream,
+    senders: usize,
+    speed: u64,
+    stop: &AtomicBool,
+    delivered: &AtomicU64,
+) -> Tally {
     let mut tally = Tally::new(senders);
-    let mut reader = BufReader::new(stream);
+    // A small buffer, so that pacing the lines paces the reads from the socket too.
+    let mut reader = BufReader::with_capacity(4096, stream);
     let mut line = Vec::new();
+    // When the next line may be read: a terminal has no credit for the time it
+    // had nothing to show, so `next` never lies in the past when a line is counted.
+    let mut next = Instant::now();
     while !stop.load(Ordering::Relaxed) {
+        if let Some(wait) = next.checked_duration_since(Instant::now()) {
+            thread::sleep(wait.min(Duration::from_millis(100)));
+            continue; // and look at `stop` again
+        }
         // A timeout leaves what it read in `line`; the next call goes on from there.
         match reader.read_until(b'\n', &mut line) {
             Ok(0) => {
@@ -146,6 +179,10 @@ fn read_room(stream: TcpStream, senders: usize, stop: &AtomicBool, delivered: &A
                 break;
             }
             Ok(_) if line.ends_with(b"\n") => {
+                if speed > 0 {
+                    let takes = Duration::from_secs_f64(line.len() as f64 / speed as f64);
+                    next = next.max(Instant::now()) + takes;
+                }
                 if tally.line(&String::from_utf8_lossy(&line)) {
                     delivered.fetch_add(1, Ordering::Relaxed);
                 }
@@ -215,6 +252,7 @@ pub fn run(opts: &Opts) -> anyhow::Result<Summary> {
     let delivered = Arc::new(AtomicU64::new(0));
     let mut writers = Vec::with_capacity(clients);
     let mut readers = Vec::with_capacity(clients);
+    let speed = opts.read_speed;
     for _ in 0..clients {
         let stream = net_common::sockets::tcp_connect(addr, timeout)?;
         stream.set_write_timeout(Some(timeout))?;
@@ -224,7 +262,7 @@ pub fn run(opts: &Opts) -> anyhow::Result<Summary> {
         let (stop, delivered) = (stop.clone(), delivered.clone());
         let reader = thread::Builder::new()
             .name("chat reader".to_owned())
-            .spawn(move || read_room(stream, clients, &stop, &delivered))
+            .spawn(move || read_room(stream, clients, speed, &stop, &delivered))
             .map_err(|e| anyhow::anyhow!("cannot start a thread: {e}"))?;
         readers.push(reader);
     }
@@ -240,7 +278,41 @@ pub fn run(opts: &Opts) -> anyhow::Result<Summary> {
     let server_cpu = opts.pid.map(CpuMeter::start).transpose()?;
     let own_cpu = CpuMeter::start(std::process::id())?;
     let start = Instant::now();
-    let end = start + opts.duration;
+    if opts.burst > 0 {
+        // Each sender writes its lines as fast as the relay takes them, all at once.
+        let senders = (opts.senders as usize).min(clients);
+        let mut bursts = Vec::with_capacity(senders);
+        for (client, writer) in writers.iter_mut().enumerate().take(senders) {
+            let (Some(mut writer), lines) = (writer.take(), opts.burst) else {
+                continue;
+            };
+            let padding = padding.clone();
+            bursts.push(thread::spawn(move || {
+                let mut sent = 0u64;
+                while sent < u64::from(lines) {
+                    let line = format!("c{client} s{sent} {padding}\n");
+                    if writer.write_all(line.as_bytes()).is_err() {
+                        return (client, sent, true);
+                    }
+                    sent += 1;
+                }
+                (client, sent, false)
+            }));
+        }
+        for burst in bursts {
+            let (client, sent, failed) = burst
+                .join()
+                .map_err(|_| anyhow::anyhow!("a sender thread panicked"))?;
+            sent_by[client] = sent;
+            send_failed[client] = failed;
+        }
+    }
+    let end = start
+        + if opts.burst > 0 {
+            Duration::ZERO
+        } else {
+            opts.duration
+        };
     let mut due = start;
     let mut i = 0usize;
     while due < end {
@@ -268,12 +340,13 @@ pub fn run(opts: &Opts) -> anyhow::Result<Summary> {
     let sent: u64 = sent_by.iter().sum();
 
     // Let the relay deliver what is in flight: until every reader has everything,
-    // or nothing more arrives for a second (at most five).
+    // or nothing more arrives for a second (at most five seconds, or a minute for
+    // a burst read at terminal speed).
     let expected_all = sent * clients as u64;
     let drain_start = Instant::now();
     let mut last = (delivered.load(Ordering::Relaxed), Instant::now());
     while delivered.load(Ordering::Relaxed) < expected_all
-        && drain_start.elapsed() < Duration::from_secs(5)
+        && drain_start.elapsed() < Duration::from_secs(if opts.burst > 0 { 60 } else { 5 })
     {
         thread::sleep(Duration::from_millis(20));
         let now = delivered.load(Ordering::Relaxed);
@@ -283,6 +356,9 @@ pub fn run(opts: &Opts) -> anyhow::Result<Summary> {
             break;
         }
     }
+    // A burst is over when it is delivered; a steady run when it stops sending.
+    let all_took = start.elapsed();
+    let rate_time = if opts.burst > 0 { all_took } else { send_took };
     let cpu = CpuUse::measure(server_cpu.as_ref(), &own_cpu)?;
     let stalled_dropped = stalled.as_ref().map(was_closed);
     stop.store(true, Ordering::Relaxed);
@@ -318,7 +394,8 @@ pub fn run(opts: &Opts) -> anyhow::Result<Summary> {
         .put("sent", sent)
         .put("expected", expected)
         .put("delivered", total.distinct)
-        .num("delivered_per_s", per_second(total.distinct, send_took), 1)
+        .num("delivered_per_s", per_second(total.distinct, rate_time), 1)
+        .num("delivery_s", all_took.as_secs_f64(), 2)
         .put("lost", expected.saturating_sub(total.distinct))
         .put("reordered", total.reordered)
         .put("duplicates", total.duplicates)

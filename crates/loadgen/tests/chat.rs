@@ -103,3 +103,17 @@ fn a_stalled_client_is_added_and_watched() {
     assert_eq!(s.get("stalled_dropped"), "0", "{}", s.0);
     assert_eq!(s.get("healthy_dropped"), "0", "{}", s.0);
 }
+
+#[test]
+fn a_burst_read_at_terminal_speed_is_delivered_whole_and_paced() {
+    // 2 senders x 50 lines of about 64 bytes, read at 20 kB/s by each of 4 clients.
+    let s = chat(
+        &relay(0, 0),
+        &["--burst", "50", "--senders", "2", "--read-speed", "20000"],
+    );
+    assert_eq!(s.num("sent"), 100.0, "{}", s.0);
+    assert_eq!(s.num("delivered"), 400.0, "{}", s.0);
+    assert_eq!(s.get("healthy_dropped"), "0", "{}", s.0);
+    // 6.4 kB for each reader at 20 kB/s: at least a quarter of a second.
+    assert!(s.num("delivery_s") >= 0.25, "{}", s.0);
+}

@@ -33,11 +33,14 @@ mod exercise {
         let (mut a, mut b) = two_members(addr);
         a.send("/me waves 你好");
         let action = format!("* {} waves 你好", a.addr);
-        assert_eq!(b.next(), action);
-        assert_eq!(a.next(), action);
+        let hint =
+            "\"/me waves\" must reach everyone as an action, \"* ADDRESS waves\", not as a message";
+        assert_eq!(b.next(), action, "{hint}");
+        assert_eq!(a.next(), action, "{hint} (the sender sees it too)");
         // Other lines are messages as before.
         a.send("hello");
-        assert_eq!(b.next(), format!("[{}] hello", a.addr));
+        let hint = "a line without /me must still be a message \"[ADDRESS] text\"";
+        assert_eq!(b.next(), format!("[{}] hello", a.addr), "{hint}");
     }
 
     /// Medium: "/nick NAME" labels the client's messages (and its leaving) with NAME;
@@ -48,13 +51,17 @@ mod exercise {
         let (_server, addr) = server(&[]);
         let (a, mut b) = two_members(addr);
         a.send("/nick alice");
-        assert_eq!(b.next(), format!("* {} is now alice", a.addr));
+        let hint = "\"/nick alice\" must tell the room \"* ADDRESS is now alice\"";
+        assert_eq!(b.next(), format!("* {} is now alice", a.addr), "{hint}");
         a.send("hello from alice");
-        assert_eq!(b.next(), "[alice] hello from alice");
+        let hint = "after /nick, the client's messages must read \"[alice] ...\"";
+        assert_eq!(b.next(), "[alice] hello from alice", "{hint}");
         b.send("hi");
-        assert_eq!(b.next(), format!("[{}] hi", b.addr), "only alice changed");
+        let hint = "only the client that said /nick changes its name";
+        assert_eq!(b.next(), format!("[{}] hi", b.addr), "{hint}");
         drop(a);
-        assert_eq!(b.next(), "* alice left (1 here)");
+        let hint = "its leaving must be announced with its name too";
+        assert_eq!(b.next(), "* alice left (1 here)", "{hint}");
     }
 
     /// Medium: "/who" tells the asker only who is in the room, in the order they joined:
@@ -67,7 +74,12 @@ mod exercise {
         let gone = Peer::join(addr).addr; // joins and leaves at once
         a.wait_for_start(&format!("* {gone} left"));
         a.send("/who");
-        assert_eq!(a.next(), format!("* in the room: {}, {}", a.addr, b.addr));
+        let hint = "\"/who\" must answer the asker with every member, in the order they joined";
+        assert_eq!(
+            a.next(),
+            format!("* in the room: {}, {}", a.addr, b.addr),
+            "{hint}"
+        );
         a.send("after");
         let before = b.wait_for_start(&format!("[{}] after", a.addr));
         assert!(
@@ -92,10 +104,12 @@ mod exercise {
 
         a.send(&format!("/msg {} psst, 你好", b.addr));
         let private = format!("[{} -> {}] psst, 你好", a.addr, b.addr);
-        assert_eq!(b.next(), private);
-        assert_eq!(a.next(), private);
+        let hint = "\"/msg ADDRESS TEXT\" must reach the addressee as \"[FROM -> TO] TEXT\"";
+        assert_eq!(b.next(), private, "{hint}");
+        assert_eq!(a.next(), private, "the sender of a /msg must see it too");
         a.send("/msg 127.0.0.1:1 anyone?");
-        assert_eq!(a.next(), "* no one here is 127.0.0.1:1");
+        let hint = "a /msg to an address not in the room must tell the sender \"* no one here is ADDRESS\"";
+        assert_eq!(a.next(), "* no one here is 127.0.0.1:1", "{hint}");
 
         a.send("done");
         let before = c.wait_for_start(&format!("[{}] done", a.addr));
@@ -105,6 +119,7 @@ mod exercise {
                 .any(|l| l.contains("psst") || l.contains("anyone")),
             "a private message reached a third member: {before:?}"
         );
-        assert_eq!(b.next(), format!("[{}] done", a.addr));
+        let hint = "after a /msg, ordinary messages must reach everyone as before";
+        assert_eq!(b.next(), format!("[{}] done", a.addr), "{hint}");
     }
 }
