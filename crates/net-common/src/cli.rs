@@ -125,62 +125,6 @@ impl ClientArgs {
     }
 }
 
-/// `--host`, `--port` and `--encoding` for a program that binds an address.
-#[derive(Args, Clone, Debug)]
-pub struct LegacyServerArgs<const PORT: u16> {
-    /// Address to bind: 127.0.0.1 keeps the server on this machine; ::1 for IPv6;
-    /// 0.0.0.0 makes it reachable from other machines
-    #[arg(long, default_value = "127.0.0.1")]
-    pub host: String,
-
-    /// Port to bind; 0 lets the system pick a free one (the `listening on` line shows it)
-    #[arg(long, short, default_value_t = PORT)]
-    pub port: u16,
-
-    /// How text is decoded and encoded: utf8, gbk, or auto (send UTF-8; read UTF-8, else GBK)
-    #[arg(long, short, default_value_t = Encoding::Auto)]
-    pub encoding: Encoding,
-}
-
-impl<const PORT: u16> LegacyServerArgs<PORT> {
-    /// The address to bind, from `--host` and `--port`.
-    pub fn addr(&self) -> anyhow::Result<SocketAddr> {
-        sockets::resolve(&self.host, self.port)
-    }
-}
-
-/// `--host`, `--port`, `--encoding` and `--timeout` for a program that talks to a server.
-#[derive(Args, Clone, Debug)]
-pub struct LegacyClientArgs<const PORT: u16> {
-    /// The server's address: an IP address such as 127.0.0.1 or ::1, or a host name
-    #[arg(long, default_value = "127.0.0.1")]
-    pub host: String,
-
-    /// The server's port
-    #[arg(long, short, default_value_t = PORT)]
-    pub port: u16,
-
-    /// How text is decoded and encoded: utf8, gbk, or auto (send UTF-8; read UTF-8, else GBK)
-    #[arg(long, short, default_value_t = Encoding::Auto)]
-    pub encoding: Encoding,
-
-    /// Seconds to wait for the server before giving up
-    #[arg(long, short, default_value_t = 5.0, value_parser = parse_seconds)]
-    pub timeout: f64,
-}
-
-impl<const PORT: u16> LegacyClientArgs<PORT> {
-    /// The server's address, from `--host` and `--port`.
-    pub fn addr(&self) -> anyhow::Result<SocketAddr> {
-        sockets::resolve(&self.host, self.port)
-    }
-
-    /// `--timeout` as a Duration.
-    pub fn timeout(&self) -> Duration {
-        Duration::from_secs_f64(self.timeout)
-    }
-}
-
 /// `-m/--message TEXT`, repeatable: what a client sends instead of reading stdin.
 #[derive(Args, Clone, Debug, Default)]
 pub struct Messages {
@@ -251,13 +195,18 @@ mod tests {
     #[derive(Parser)]
     struct Demo {
         #[command(flatten)]
-        net: LegacyClientArgs<7788>,
+        net: ClientArgs,
+        #[arg(long, short, default_value_t = 7788)]
+        port: u16,
     }
 
     #[test]
     fn defaults_pair_up_on_loopback() {
         let demo = Demo::parse_from(["demo"]);
-        assert_eq!(demo.net.addr().unwrap(), "127.0.0.1:7788".parse().unwrap());
+        assert_eq!(
+            demo.net.addr(demo.port).unwrap(),
+            "127.0.0.1:7788".parse().unwrap()
+        );
         assert_eq!(demo.net.encoding, Encoding::Auto);
         assert_eq!(demo.net.timeout(), Duration::from_secs(5));
     }

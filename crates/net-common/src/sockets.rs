@@ -25,7 +25,7 @@ pub fn resolve(host: &str, port: u16) -> anyhow::Result<SocketAddr> {
 }
 
 /// Every address `host` stands for: `localhost` may be both ::1 and 127.0.0.1.
-pub fn resolve_all(host: &str, port: u16) -> anyhow::Result<Vec<SocketAddr>> {
+fn resolve_all(host: &str, port: u16) -> anyhow::Result<Vec<SocketAddr>> {
     // A bare "::1" is accepted as well as "[::1]".
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = bare.parse::<IpAddr>() {
@@ -214,22 +214,6 @@ pub fn set_multicast_loop(socket: &UdpSocket, on: bool) -> io::Result<()> {
     socket.set_multicast_loop_v4(on)
 }
 
-/// Whether only this machine can reach `ip` (127.0.0.0/8 or ::1).
-pub fn is_local_only(ip: IpAddr) -> bool {
-    ip.is_loopback()
-}
-
-/// The address to reach a server bound to `bound` from this machine: an
-/// unspecified address (0.0.0.0 or ::) is reached through loopback.
-pub fn reachable(bound: SocketAddr) -> SocketAddr {
-    let ip = match bound.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        ip => ip,
-    };
-    SocketAddr::new(ip, bound.port())
-}
-
 fn unspecified_like(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
@@ -245,7 +229,7 @@ fn unspecified_like(ip: IpAddr) -> IpAddr {
 pub fn announce_listening(local: SocketAddr) {
     crate::out::log_mode();
     crate::say!("listening on {local}");
-    if !is_local_only(local.ip()) {
+    if !local.ip().is_loopback() {
         crate::say!(
             "note: bound to {}, so other machines can reach this server too (use --host 127.0.0.1 to keep it local)",
             local.ip()
@@ -311,17 +295,5 @@ mod tests {
         );
         let (got, real, _) = recv_from_with_length(&receiver, &mut buf).unwrap();
         assert_eq!((got, real, &buf[..2]), (2, 2, &b"hi"[..]));
-    }
-
-    #[test]
-    fn unspecified_is_reached_through_loopback() {
-        assert_eq!(
-            reachable("0.0.0.0:5".parse().unwrap()),
-            "127.0.0.1:5".parse().unwrap()
-        );
-        assert_eq!(
-            reachable("[::]:5".parse().unwrap()),
-            "[::1]:5".parse().unwrap()
-        );
     }
 }
