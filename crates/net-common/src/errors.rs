@@ -3,7 +3,7 @@
 //!
 //! A Python seed that hits a busy port dies with a traceback ending in
 //! `OSError: [Errno 98] Address already in use`. A lesson says instead:
-//! `error: port 9999 is already in use (is another lesson still running? try --port)`.
+//! `error: port 9999 is already in use by another program (perhaps another lesson; try --port)`.
 
 use std::fmt::Display;
 use std::io::{self, ErrorKind, Write};
