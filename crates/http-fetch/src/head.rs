@@ -165,10 +165,7 @@ mod tests {
         let e = read_from(b"HTTP/1.1 200 OK\r\nX: 1", 3).unwrap_err();
         assert!(e.to_string().contains("in the middle of the response head"));
         let e = read_from(b"", 3).unwrap_err();
-        assert!(
-            e.to_string()
-                .contains("closed the connection before the response head")
-        );
+        assert!(e.to_string().contains("without answering"), "{e}");
         let e = read_from(b"SSH-2.0-OpenSSH_9.2\r\n\r\n", 100).unwrap_err();
         assert!(e.to_string().contains("is this an HTTP server?"), "{e}");
     }
@@ -179,10 +176,6 @@ mod tests {
         assert_eq!(length("200 OK").unwrap(), None);
         let same = "200 OK\r\nContent-Length: 7\r\nContent-Length: 7, 7";
         assert_eq!(length(same).unwrap(), Some(7));
-        assert_eq!(
-            length("204 No Content\r\nContent-Length: 7").unwrap(),
-            Some(0)
-        );
         assert!(length("200 OK\r\nContent-Length: 7\r\nContent-Length: 8").is_err());
         assert!(length("200 OK\r\nContent-Length: +7").is_err());
         assert!(length("200 OK\r\nContent-Length: -1").is_err());
