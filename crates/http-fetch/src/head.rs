@@ -1,7 +1,7 @@
+// ANCHOR: all
 //! The response head, up to the first empty line: where the seed splits the whole
 //! answer with `data.split(b'\r\n\r\n', 1)`, only the head is read and parsed.
 
-// ANCHOR: all
 use anyhow::{Result, bail};
 use net_common::{Encoding, text::printable};
 
@@ -32,7 +32,6 @@ impl Head {
         lines.map(|line| printable(&line).into_owned()).collect()
     }
 
-    // ANCHOR: length
     /// Where the body ends (RFC 9112, section 6.3): after `Some(n)` bytes when
     /// the server sends a Content-Length, else (`None`) when it closes. Values that
     /// disagree are refused: a sign of a confused or malicious server (request
@@ -53,10 +52,8 @@ impl Head {
             _ => bail!("the server sent a bad Content-Length, or values that disagree"),
         }
     }
-    // ANCHOR_END: length
 }
 
-// ANCHOR: read
 /// Receives until a whole head is in `buf`, parses it, and moves the bytes
 /// after it, the start of the body, to the front of `buf`. Returns the head and
 /// how many body bytes are now in `buf`. `recv` is `s.recv(...)`: it fills the
@@ -107,7 +104,6 @@ pub fn read(
         return Ok((head, filled - len));
     }
 }
-// ANCHOR_END: read
 // ANCHOR_END: all
 
 #[cfg(test)]

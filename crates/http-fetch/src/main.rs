@@ -1,7 +1,7 @@
+// ANCHOR: top
 //! Lesson 8: an HTTP GET over a plain TCP socket (seeds 001 "创建一个远程连接" and
 //! 004 "访问网页的示例"). Try it with `python3 scripts/http-server.py`.
 
-// ANCHOR: top
 mod head;
 mod output;
 mod url;

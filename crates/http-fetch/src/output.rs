@@ -1,7 +1,7 @@
+// ANCHOR: all
 //! Where the body goes: a file (through NAME.part), a device or a pipe, or stdout.
 //! The seed's `open('sina.html', 'wb').write(html)`, one piece at a time.
 
-// ANCHOR: all
 use std::fs::{self, File};
 use std::io::{self, ErrorKind, Write};
 use std::os::fd::AsFd;

@@ -1,6 +1,6 @@
+// ANCHOR: all
 //! Taking an `http://` URL apart by hand: host, port, and the path the request asks for.
 
-// ANCHOR: all
 use anyhow::bail;
 
 /// The parts of a URL that the request needs.
