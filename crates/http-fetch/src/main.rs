@@ -86,7 +86,8 @@ fn run() -> Result<()> {
     //    create_connection tries each address the name stands for, as Python's does.
     let deadline = Instant::now() + Duration::from_secs_f64(args.max_time);
     let timeout = Duration::from_secs_f64(args.timeout);
-    let s = sockets::create_connection(&url.host, url.port, timeout)?;
+    let connect_wait = timeout.min(Duration::from_secs_f64(args.max_time));
+    let s = sockets::create_connection(&url.host, url.port, connect_wait)?;
     let mut s = Conn {
         s,
         timeout,
@@ -135,8 +136,8 @@ fn run() -> Result<()> {
 // ANCHOR_END: run
 
 // ANCHOR: copy
-/// Copies the body: the seed's `while True: d = s.recv(1024) ...`, writing each
-/// piece out instead of keeping them all, stopping after `len` bytes if it is known.
+/// Copies the body, `buf[..n]` first: the seed's `while True: d = s.recv(1024) ...`,
+/// writing each piece out instead of keeping them all, and stopping after `len` bytes if known.
 fn copy(s: &mut Conn, buf: &mut [u8], n: usize, len: Option<u64>, out: &mut Output) -> Result<()> {
     // Bytes still to come; "until the server closes" never counts down to 0.
     let (mut left, mut filled) = (len.unwrap_or(u64::MAX), n);
