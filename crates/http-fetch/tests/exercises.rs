@@ -84,7 +84,7 @@ mod exercise {
         }
     }
 
-    /// Easy: `-H/--header "Name: value"`, as often as wanted, adds header lines to
+    /// Medium: `-H/--header "Name: value"`, as often as wanted, adds header lines to
     /// the request. A header without a colon, or with a line break in it (which
     /// would let the value smuggle in more headers), is a bad command line (exit 2).
     #[test]
@@ -158,7 +158,7 @@ mod exercise {
         url.trim_start_matches("http://").split('/').next().unwrap()
     }
 
-    /// Medium: `--head` sends HEAD instead of GET and prints the status line and
+    /// Easy: `--head` sends HEAD instead of GET and prints the status line and
     /// headers only. A HEAD answer has no body, even though its Content-Length
     /// gives the size a GET would get; nothing is saved, and the exit is 0.
     #[test]
@@ -252,7 +252,11 @@ mod exercise {
             ["final.txt"],
             "the body is saved under the last URL's name, and the redirects' bodies not at all"
         );
-        assert_eq!(std::fs::read(dir.join("final.txt")).unwrap(), b"arrived");
+        assert_eq!(
+            std::fs::read(dir.join("final.txt")).unwrap_or_default(),
+            b"arrived",
+            "final.txt must hold the last server's body"
+        );
 
         // A redirect loop: without --follow one request, with --follow 2 three.
         for (follow, expected) in [(None, 1), (Some("2"), 3)] {
@@ -275,10 +279,10 @@ mod exercise {
                 "{args:?} on a redirect loop: the first request and then one per redirect followed"
             );
         }
-        assert_eq!(names(&dir), ["final.txt"]);
+        assert_eq!(names(&dir), ["final.txt"], "a redirect loop saves nothing");
     }
 
-    /// Harder: decode a body sent with `Transfer-Encoding: chunked` (RFC 9112,
+    /// Hard: decode a body sent with `Transfer-Encoding: chunked` (RFC 9112,
     /// section 7.1) instead of refusing it: hex sizes, chunk extensions after a
     /// `;`, the last chunk `0`, and trailer fields after it. A body cut short
     /// before the last chunk is an error and stays FILE.part.
