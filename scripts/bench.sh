@@ -10,7 +10,8 @@
 # Rules it keeps: a fresh server for every measurement; Rust and Python runs alternate,
 # so a slow minute on the machine hurts both; the median of RUNS runs (3, or 5 for
 # http-fetch); no CPU pinning (pinning hides the interpreter's cost, and the kernel's
-# loopback work shares the cores with both sides in real life too).
+# loopback work shares the cores with both sides in real life too), except that
+# http-fetch and curl are measured both pinned with nginx and on different CPUs.
 #
 # It writes bench/results/<date>.md and .svg, and copies them to latest.md and
 # latest.svg, which the book's performance chapter includes. Each comparison is a

@@ -9,7 +9,8 @@ book's transcripts show exactly what a learner sees:
 
     /            index.html, with Content-Length
     /hello.txt   UTF-8 text, with Content-Length
-    /gbk.html    a GBK page sent chunked, in chunks that split its characters
+    /gbk.html    a GBK page: to an HTTP/1.1 request sent chunked, in chunks that
+                 split its characters; to HTTP/1.0 (http-fetch) with Content-Length
     /old         301 to /hello.txt
     /cut.bin     promises 1000 bytes, sends 300 and closes: a download cut short
     anything else: 404
@@ -55,7 +56,7 @@ def answer(request):
     if b'\n' in request.replace(b'\r\n', b''):
         return page(b'400 Bad Request', b'text/plain', BAD_REQUEST)
     request_line, *fields = request.decode('latin-1').split('\r\n')
-    method, path, _ = (request_line.split(' ') + ['', ''])[:3]
+    method, path, version = (request_line.split(' ') + ['', ''])[:3]
     fields = dict(f.split(':', 1) for f in fields if ':' in f)
     fields = {name.strip().lower(): value.strip() for name, value in fields.items()}
     if path == '/old':
@@ -67,8 +68,11 @@ def answer(request):
         '/index.html': (b'text/html; charset=utf-8', INDEX),
         '/hello.txt': (b'text/plain; charset=utf-8', HELLO),
     }
-    if path == '/gbk.html':
+    if path == '/gbk.html' and version == 'HTTP/1.1':
+        # Only an HTTP/1.1 client promises to read chunks.
         response = chunked(b'text/html; charset=gbk', GBK_PAGE, 5)
+    elif path == '/gbk.html':
+        response = page(b'200 OK', b'text/html; charset=gbk', GBK_PAGE)
     elif path in pages:
         if fields.get('if-modified-since', '').encode() == LAST_MODIFIED:
             response = head(b'304 Not Modified', [b'Last-Modified: ' + LAST_MODIFIED]), b''

@@ -1,79 +1,49 @@
+// ANCHOR: all
 //! Taking an `http://` URL apart by hand: host, port, and the path the request asks for.
-//!
-//! Python's seed needs no URL at all: it writes the host into `connect` and the
-//! path into the request. A real tool takes the URL a person copies from a browser.
-//! Only what a plain-HTTP GET needs is handled: no user:password@, no TLS.
 
-use std::net::Ipv6Addr;
-
-use anyhow::{anyhow, bail};
+use anyhow::bail;
 
 /// The parts of a URL that the request needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Url {
-    /// As written in the URL; an IPv6 address keeps its brackets: `[::1]`.
-    pub host: String,
-    /// From the URL, 80 when it gives none.
+    pub host: String, // as written: an IPv6 address keeps its brackets, [::1]
     pub port: u16,
-    /// Path and query, as the request line sends them: `/dir/file.txt?x=1`.
-    pub target: String,
+    pub target: String, // path and query, as the request line sends them
 }
 
 impl Url {
-    /// Parses `http://host[:port][/path][?query][#fragment]`. A URL without a
-    /// scheme is taken as http://, as browsers and curl do.
+    /// Parses `[http://]host[:port][/path][?query][#fragment]`.
     pub fn parse(text: &str) -> anyhow::Result<Url> {
         let text = text.trim();
         let rest = match text.split_once("://") {
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => rest,
-            Some((scheme, _)) if scheme.eq_ignore_ascii_case("https") => bail!(
-                "https:// needs TLS, which is outside this lesson: http-fetch speaks plain HTTP only (try an http:// URL)"
-            ),
+            Some((scheme, _)) if scheme.eq_ignore_ascii_case("https") => {
+                bail!("https:// needs TLS, which is outside this lesson (try an http:// URL)")
+            }
             Some((scheme, _)) => bail!("'{scheme}://' URLs are not supported: only http://"),
             None => text,
         };
-        // The authority (host and port) ends where the path, query or fragment starts.
-        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        let (authority, path) = rest.split_at(end);
-        if authority.contains('@') {
-            bail!("user:password@ in a URL is not supported");
-        }
-        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-            let (inside, after) = v6
-                .split_once(']')
-                .ok_or_else(|| anyhow!("'{authority}': an IPv6 address needs its closing ]"))?;
-            if inside.parse::<Ipv6Addr>().is_err() {
-                bail!("'{inside}' is not an IPv6 address");
-            }
-            (&authority[..inside.len() + 2], after.strip_prefix(':'))
-        } else {
-            match authority.split_once(':') {
-                Some((host, port)) => (host, Some(port)),
-                None => (authority, None),
-            }
+        // The host and port end where the path, query or fragment starts; the
+        // port is after the last ':', unless that ':' is inside an IPv6 [::1].
+        let (authority, path) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((host, port)) if !port.contains(']') => (host, port),
+            _ => (authority, "80"),
         };
-        if host.is_empty() {
-            bail!("'{text}' has no host (expected http://host[:port]/path)");
+        if host.is_empty() || authority.contains('@') {
+            bail!("'{text}' has no host, or a user@ (expected http://host[:port]/path)");
         }
-        let port = match port {
-            None | Some("") => 80,
-            Some(digits) => match digits.parse::<u16>() {
-                Ok(port) if port > 0 => port,
-                _ => bail!("'{digits}' is not a port number (1-65535)"),
-            },
+        let port = match port.parse::<u16>() {
+            Ok(port) if port > 0 => port,
+            _ if port.is_empty() => 80,
+            _ => bail!("'{port}' is not a port number (1-65535)"),
         };
         // The fragment (#...) stays in the browser: it is never sent.
         let path = path.split('#').next().unwrap_or("");
-        let target = if path.starts_with('/') {
-            percent_encode(path)
-        } else {
-            format!("/{}", percent_encode(path))
-        };
-        Ok(Url {
-            host: host.to_owned(),
-            port,
-            target,
-        })
+        let slash = if path.starts_with('/') { "" } else { "/" };
+        let target = format!("{slash}{}", percent_encode(path));
+        let host = host.to_owned();
+        Ok(Url { host, port, target })
     }
 
     /// The Host header: the host, and the port when it is not the default 80.
@@ -84,79 +54,34 @@ impl Url {
         }
     }
 
-    /// The file name to save under: the last path segment, percent-decoded, cleaned
-    /// so it can never leave the current directory; `index.html` when there is none.
+    /// The file name to save under: the last path segment, percent-decoded, with
+    /// no `/` or `\`, no control characters, no leading dots (so no `..` and no
+    /// hidden file), at most 200 bytes; `index.html` when nothing is left.
     pub fn file_name(&self) -> String {
         let path = self.target.split('?').next().unwrap_or("");
-        let last = path.rsplit('/').next().unwrap_or("");
-        clean_file_name(&String::from_utf8_lossy(&percent_decode(last)))
-    }
-
-    /// Where a redirect's Location points, as a URL to fetch next.
-    pub fn join(&self, location: &str) -> String {
-        if location.contains("://") {
-            location.to_owned()
-        } else if location.starts_with("//") {
-            format!("http:{location}")
-        } else if location.starts_with('/') {
-            format!("http://{}{location}", self.host_header())
-        } else {
-            // Relative to the directory of the current path.
-            let path = self.target.split('?').next().unwrap_or("/");
-            let dir = &path[..path.rfind('/').map_or(0, |i| i + 1)];
-            format!("http://{}{dir}{location}", self.host_header())
+        let last = String::from_utf8_lossy(&percent_decode(path.rsplit('/').next().unwrap_or("")))
+            .replace(|c: char| c == '/' || c == '\\' || c.is_control(), "_");
+        let mut name = last.trim().trim_start_matches('.').trim_start();
+        // File names are limited to 255 bytes; leave room for ".part".
+        while name.len() > 200 {
+            name = &name[..name.len() - name.chars().last().map_or(1, char::len_utf8)];
         }
-    }
-}
-
-/// A name that stays in the current directory: no `/` or `\`, no control
-/// characters, no leading dots (so no `..` and no hidden file), at most 200 bytes.
-pub fn clean_file_name(name: &str) -> String {
-    let replaced: String = name
-        .chars()
-        .map(|c| {
-            if c == '/' || c == '\\' || c.is_control() {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
-    let mut name = replaced.trim().trim_start_matches('.').trim_start();
-    // File names are limited to 255 bytes; leave room for ".part".
-    while name.len() > 200 {
-        let mut cut = 200;
-        while !name.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        name = &name[..cut];
-    }
-    if name.is_empty() {
-        "index.html".to_owned()
-    } else {
-        name.to_owned()
+        if name.is_empty() { "index.html" } else { name }.to_owned()
     }
 }
 
 /// `%41` becomes `A`; a `%` not followed by two hex digits stays as it is.
-pub fn percent_decode(text: &str) -> Vec<u8> {
+fn percent_decode(text: &str) -> Vec<u8> {
     let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
+    let hex = |i: usize| bytes.get(i).and_then(|&b| (b as char).to_digit(16));
+    let (mut out, mut i) = (Vec::with_capacity(bytes.len()), 0);
     while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%'
-            && let (Some(hi), Some(lo)) = (
-                bytes.get(i + 1).copied().and_then(hex),
-                bytes.get(i + 2).copied().and_then(hex),
-            )
-        {
-            out.push((hi * 16 + lo) as u8);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+        let (byte, used) = match (bytes[i], hex(i + 1), hex(i + 2)) {
+            (b'%', Some(hi), Some(lo)) => ((hi * 16 + lo) as u8, 3),
+            (b, _, _) => (b, 1),
+        };
+        out.push(byte);
+        i += used;
     }
     out
 }
@@ -164,16 +89,14 @@ pub fn percent_decode(text: &str) -> Vec<u8> {
 /// Bytes that may not appear in a request line as they are (spaces, controls,
 /// non-ASCII such as 中文, and a few reserved marks) are sent as `%XX`.
 fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for &b in text.as_bytes() {
-        if b <= b' ' || b >= 0x7f || b"\"<>\\^`{|}".contains(&b) {
-            out.push_str(&format!("%{b:02X}"));
-        } else {
-            out.push(b as char);
-        }
-    }
-    out
+    let plain = |b: u8| b > b' ' && b < 0x7f && !b"\"<>\\^`{|}".contains(&b);
+    let encode = |&b: &u8| match plain(b) {
+        true => (b as char).to_string(),
+        false => format!("%{b:02X}"),
+    };
+    text.as_bytes().iter().map(encode).collect()
 }
+// ANCHOR_END: all
 
 #[cfg(test)]
 mod tests {
@@ -239,9 +162,7 @@ mod tests {
             ("http:///x", "has no host"),
             ("http://h:99999/", "'99999' is not a port number"),
             ("http://h:0/", "'0' is not a port number"),
-            ("http://[::1/", "needs its closing ]"),
-            ("http://[nope]/", "'nope' is not an IPv6 address"),
-            ("http://u:p@h/", "user:password@"),
+            ("http://u:p@h/", "or a user@"),
         ] {
             let e = Url::parse(text).unwrap_err().to_string();
             assert!(e.contains(reason), "{text}: {e}");
@@ -274,14 +195,5 @@ mod tests {
         let long = format!("/{}", "é".repeat(300));
         let got = url("h", 80, &long).file_name();
         assert!(got.len() <= 200 && got.starts_with('é'), "{got}");
-    }
-
-    #[test]
-    fn redirect_locations_become_urls() {
-        let base = url("h", 8000, "/docs/old.html?x");
-        assert_eq!(base.join("http://o/p"), "http://o/p");
-        assert_eq!(base.join("//o/p"), "http://o/p");
-        assert_eq!(base.join("/new"), "http://h:8000/new");
-        assert_eq!(base.join("new.html"), "http://h:8000/docs/new.html");
     }
 }
