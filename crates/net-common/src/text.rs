@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
-use encoding_rs::{CoderResult, GBK};
+use encoding_rs::GBK;
 
 /// The `--encoding` choice every lesson shares.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -49,11 +49,6 @@ impl Encoding {
             },
         }
     }
-
-    /// A decoder for a byte stream (TCP), where one character can be split between two reads.
-    pub fn stream_decoder(self) -> StreamDecoder {
-        StreamDecoder::new(self)
-    }
 }
 
 impl fmt::Display for Encoding {
@@ -79,108 +74,6 @@ impl FromStr for Encoding {
                 "unknown encoding '{name}' (use {})",
                 Encoding::NAMES
             )),
-        }
-    }
-}
-
-/// Decodes a byte stream chunk by chunk, keeping a character that a read cut in
-/// two until the rest of it arrives.
-///
-/// Python's `conn.recv(1024).decode('utf-8')` raises when a read ends in the middle
-/// of a character: TCP does not know where characters end, so this happens.
-///
-/// Under `Auto` the stream is read as UTF-8 until the first byte that cannot be
-/// UTF-8; from then on the rest of the stream is read as GBK.
-pub struct StreamDecoder {
-    mode: Mode,
-}
-
-enum Mode {
-    /// Strict UTF-8 so far (used by `Auto` until a byte is not UTF-8).
-    TryUtf8 { pending: Vec<u8> },
-    /// An encoding_rs decoder, which keeps split characters in its own state.
-    Fixed(Box<encoding_rs::Decoder>),
-}
-
-impl fmt::Debug for StreamDecoder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mode = match &self.mode {
-            Mode::TryUtf8 { .. } => "utf8 (auto)",
-            Mode::Fixed(d) => d.encoding().name(),
-        };
-        f.debug_struct("StreamDecoder")
-            .field("mode", &mode)
-            .finish()
-    }
-}
-
-impl StreamDecoder {
-    fn new(encoding: Encoding) -> Self {
-        let mode = match encoding {
-            Encoding::Utf8 => Mode::Fixed(Box::new(
-                encoding_rs::UTF_8.new_decoder_without_bom_handling(),
-            )),
-            Encoding::Gbk => Mode::Fixed(Box::new(GBK.new_decoder_without_bom_handling())),
-            Encoding::Auto => Mode::TryUtf8 {
-                pending: Vec::new(),
-            },
-        };
-        StreamDecoder { mode }
-    }
-
-    /// Decodes the next chunk. Bytes of a character that is not complete yet are kept.
-    pub fn feed(&mut self, chunk: &[u8]) -> String {
-        self.decode(chunk, false)
-    }
-
-    /// Ends the stream: a character still incomplete becomes U+FFFD.
-    pub fn finish(&mut self) -> String {
-        self.decode(&[], true)
-    }
-
-    fn decode(&mut self, chunk: &[u8], last: bool) -> String {
-        if let Mode::TryUtf8 { pending } = &mut self.mode {
-            pending.extend_from_slice(chunk);
-            match std::str::from_utf8(pending) {
-                Ok(text) => {
-                    let text = text.to_owned();
-                    pending.clear();
-                    return text;
-                }
-                // The bytes so far are UTF-8, but the last character is not complete yet:
-                // keep it for the next read, or report it if the stream has ended.
-                Err(e) if e.error_len().is_none() => {
-                    let valid = if last { pending.len() } else { e.valid_up_to() };
-                    let text = String::from_utf8_lossy(&pending[..valid]).into_owned();
-                    pending.drain(..valid);
-                    return text;
-                }
-                // Not UTF-8: read what is pending, and the rest of the stream, as GBK.
-                Err(e) => {
-                    let valid = e.valid_up_to();
-                    let head = String::from_utf8_lossy(&pending[..valid]).into_owned();
-                    let rest = pending.split_off(valid);
-                    self.mode = Mode::Fixed(Box::new(GBK.new_decoder_without_bom_handling()));
-                    return head + &self.decode(&rest, last);
-                }
-            }
-        }
-        let Mode::Fixed(decoder) = &mut self.mode else {
-            unreachable!("TryUtf8 returned above")
-        };
-        let mut out = String::with_capacity(chunk.len() + 4);
-        let mut input = chunk;
-        loop {
-            // Malformed bytes come out as U+FFFD; `read` says how much input was used.
-            let (result, read, _) = decoder.decode_to_string(input, &mut out, last);
-            input = &input[read..];
-            match result {
-                CoderResult::InputEmpty => return out,
-                CoderResult::OutputFull => {
-                    let more = decoder.max_utf8_buffer_length(input.len()).unwrap_or(64);
-                    out.reserve(more.max(16));
-                }
-            }
         }
     }
 }
@@ -322,25 +215,6 @@ mod tests {
         assert_eq!(Encoding::Gbk.decode(b"a\xffb"), "a\u{fffd}b");
     }
 
-    #[test]
-    fn a_character_split_between_reads_is_kept_whole() {
-        let bytes = "中".as_bytes();
-        let mut d = Encoding::Utf8.stream_decoder();
-        assert_eq!(d.feed(&bytes[..1]), "");
-        assert_eq!(d.feed(&bytes[1..]), "中");
-        assert_eq!(d.finish(), "");
-
-        let mut d = Encoding::Auto.stream_decoder();
-        assert_eq!(d.feed(b"\xd6"), "");
-        assert_eq!(d.feed(b"\xd0!"), "中!");
-    }
-
-    #[test]
-    fn an_unfinished_character_at_the_end_is_reported() {
-        let mut d = Encoding::Auto.stream_decoder();
-        assert_eq!(d.feed(b"ok\xe4\xb8"), "ok");
-        assert_eq!(d.finish(), "\u{fffd}");
-    }
     #[test]
     fn printable_shows_control_characters() {
         assert_eq!(printable("plain 你好\tok"), "plain 你好\tok");
