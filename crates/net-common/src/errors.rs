@@ -11,13 +11,9 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 /// Runs a lesson's real `main`; an error becomes one line on stderr and exit code 1.
-///
 /// ```no_run
 /// fn main() -> std::process::ExitCode {
-///     net_common::errors::main(|| {
-///         // ... the lesson ...
-///         Ok(())
-///     })
+///     net_common::errors::main(|| /* the lesson */ Ok(()))
 /// }
 /// ```
 pub fn main(run: impl FnOnce() -> anyhow::Result<()>) -> ExitCode {
@@ -38,37 +34,26 @@ pub fn main(run: impl FnOnce() -> anyhow::Result<()>) -> ExitCode {
 /// The OS message without Rust's " (os error 98)" suffix, starting lower-case.
 pub fn plain(e: &io::Error) -> String {
     let text = e.to_string();
-    let text = match text.find(" (os error") {
-        Some(at) => &text[..at],
-        None => &text,
-    };
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => String::new(),
-    }
+    let mut chars = text.split(" (os error").next().unwrap_or_default().chars();
+    let first = chars.next().map(char::to_lowercase);
+    first.into_iter().flatten().chain(chars).collect()
 }
 
 /// `bind((host, port))` failed.
 pub fn bind(addr: SocketAddr, e: io::Error) -> anyhow::Error {
     let port = addr.port();
-    let message = match e.kind() {
-        ErrorKind::AddrInUse => {
-            format!(
-                "port {port} is already in use by another program (perhaps another lesson; try --port)"
-            )
-        }
+    anyhow::Error::msg(match e.kind() {
+        ErrorKind::AddrInUse => format!(
+            "port {port} is already in use by another program (perhaps another lesson; try --port)"
+        ),
         ErrorKind::AddrNotAvailable => format!(
             "cannot bind {addr}: that address does not belong to this machine (try --host 127.0.0.1)"
         ),
-        ErrorKind::PermissionDenied => {
-            format!(
-                "permission denied to bind port {port} (ports below 1024 need root; try --port)"
-            )
-        }
+        ErrorKind::PermissionDenied => format!(
+            "permission denied to bind port {port} (ports below 1024 need root; try --port)"
+        ),
         _ => format!("cannot bind {addr}: {}", plain(&e)),
-    };
-    anyhow::Error::msg(message)
+    })
 }
 
 /// `connect((host, port))` failed.
