@@ -19,9 +19,7 @@
 //! assert_eq!(server.net.addr(server.port).unwrap().to_string(), "127.0.0.1:0");
 //! ```
 
-use std::io::Write;
-use std::net::SocketAddr;
-use std::time::Duration;
+use std::{io::Write, net::SocketAddr, time::Duration};
 
 use clap::{Args, Parser, error::ErrorKind};
 
@@ -143,7 +141,6 @@ pub struct Input {
 
 impl Iterator for Input {
     type Item = String;
-
     fn next(&mut self) -> Option<String> {
         if !self.stdin {
             return self.given.next();

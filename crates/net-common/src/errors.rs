@@ -5,10 +5,8 @@
 //! `OSError: [Errno 98] Address already in use`. A lesson says instead:
 //! `error: port 9999 is already in use by another program (perhaps another lesson; try --port)`.
 
-use std::fmt::Display;
 use std::io::{self, ErrorKind, Write};
-use std::net::SocketAddr;
-use std::process::ExitCode;
+use std::{fmt::Display, net::SocketAddr, process::ExitCode};
 
 /// Runs a lesson's real `main`; an error becomes one line on stderr and exit code 1.
 /// ```no_run
@@ -20,15 +18,13 @@ pub fn main(run: impl FnOnce() -> anyhow::Result<()>) -> ExitCode {
     let result = run();
     // A server's log may still hold lines for stdout: give it a moment to write them.
     crate::out::flush(std::time::Duration::from_millis(300));
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            // `{:#}` joins the error and its causes with ": " on one line.
-            // Written, not eprintln!, which panics when stderr is a closed pipe.
-            let _ = writeln!(io::stderr(), "error: {e:#}");
-            ExitCode::FAILURE
-        }
+    if let Err(e) = result {
+        // `{:#}` joins the error and its causes with ": " on one line.
+        // Written, not eprintln!, which panics when stderr is a closed pipe.
+        let _ = writeln!(io::stderr(), "error: {e:#}");
+        return ExitCode::FAILURE;
     }
+    ExitCode::SUCCESS
 }
 
 /// The OS message without Rust's " (os error 98)" suffix, starting lower-case.

@@ -32,11 +32,8 @@ fn resolve_all(host: &str, port: u16) -> anyhow::Result<Vec<SocketAddr>> {
     }
     // A name not spelled like a host name (dot-separated labels of letters, digits, '-'
     // and '_', none empty, at most 253 in all) is refused without asking a DNS server.
-    let label = |l: &str| {
-        (1..=63).contains(&l.len())
-            && l.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    };
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+    let label = |l: &str| (1..=63).contains(&l.len()) && l.bytes().all(allowed);
     if bare.len() > 253 || !bare.split('.').all(label) {
         return Err(errors::unknown_host(host));
     }
@@ -164,10 +161,9 @@ pub fn recv_from_with_length(
     socket: &UdpSocket,
     buf: &mut [u8],
 ) -> io::Result<(usize, usize, SocketAddr)> {
-    let real_len =
-        SockRef::from(socket).recv_with_flags(&mut [], libc::MSG_PEEK | libc::MSG_TRUNC)?;
+    let real = SockRef::from(socket).recv_with_flags(&mut [], libc::MSG_PEEK | libc::MSG_TRUNC)?;
     let (received, sender) = socket.recv_from(buf)?;
-    Ok((received, real_len.max(received), sender))
+    Ok((received, real.max(received), sender))
 }
 
 /// `s.setsockopt(IPPROTO_IP, IP_ADD_MEMBERSHIP, inet_aton(group) + inet_aton(interface))`:

@@ -4,9 +4,7 @@
 //! `UnicodeDecodeError` on the first bad byte. Here invalid bytes never stop a
 //! program: they show as U+FFFD (�).
 
-use std::borrow::Cow;
-use std::fmt;
-use std::str::FromStr;
+use std::{borrow::Cow, fmt, str::FromStr};
 
 use encoding_rs::GBK;
 
