@@ -19,21 +19,14 @@
 //! assert_eq!(server.net.addr(server.port).unwrap().to_string(), "127.0.0.1:0");
 //! ```
 
-use std::net::SocketAddr;
-use std::time::Duration;
+use std::{io::Write, net::SocketAddr, time::Duration};
 
-use clap::error::ErrorKind;
-use std::io::Write;
+use clap::{Args, Parser, error::ErrorKind};
 
-use clap::{Args, Parser};
+use crate::{sockets, text::Encoding};
 
-use crate::sockets;
-use crate::text::Encoding;
-
-/// Parses the command line like clap's `Parser::parse`, but a mistake is reported
-/// in one line, as every other error is, with clap's tip in it: clap's own message
-/// spreads over several lines and ends "For more information, try '--help'."
-/// `--help` and `--version` print in full.
+/// clap's `Parser::parse`, but a mistake is one line, like every other error, with
+/// clap's tip in it (clap's own spreads over several). `--help` and `--version` print in full.
 pub fn parse<T: Parser>() -> T {
     T::try_parse().unwrap_or_else(|e| {
         use ErrorKind::{DisplayHelp, DisplayHelpOnMissingArgumentOrSubcommand, DisplayVersion};
@@ -57,18 +50,11 @@ fn one_line(e: &clap::Error, command: &clap::Command, args: &[String]) -> String
     let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
     let mut line = lines.next().unwrap_or("error: bad command line").to_owned();
     let tips: Vec<&str> = lines.filter(|l| l.starts_with("tip:")).collect();
-    let names: Vec<&str> = command
-        .get_subcommands()
-        .map(|c| c.get_name())
-        .filter(|n| *n != "help")
-        .collect();
+    let subcommands = command.get_subcommands().map(|c| c.get_name());
+    let names: Vec<&str> = subcommands.filter(|n| *n != "help").collect();
     if !names.is_empty() && !args.iter().any(|a| names.contains(&a.as_str())) {
-        let program = command.get_name();
-        let rest = args.join(" ");
-        line += &format!(
-            " (say which side first: {program} {} {rest})",
-            names.join("|")
-        );
+        let (program, sides, rest) = (command.get_name(), names.join("|"), args.join(" "));
+        line += &format!(" (say which side first: {program} {sides} {rest})");
     } else if !tips.is_empty() {
         line += &format!(" ({})", tips.join("; "));
     }
@@ -83,7 +69,6 @@ pub struct ServerArgs {
     /// 0.0.0.0 makes it reachable from other machines
     #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
-
     /// How text is decoded and encoded: utf8, gbk, or auto (send UTF-8; read UTF-8, else GBK)
     #[arg(long, short, default_value_t = Encoding::Auto)]
     pub encoding: Encoding,
@@ -103,11 +88,9 @@ pub struct ClientArgs {
     /// The server's address: an IP address such as 127.0.0.1 or ::1, or a host name
     #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
-
     /// How text is decoded and encoded: utf8, gbk, or auto (send UTF-8; read UTF-8, else GBK)
     #[arg(long, short, default_value_t = Encoding::Auto)]
     pub encoding: Encoding,
-
     /// Seconds to wait for the server before giving up
     #[arg(long, short, default_value_t = 5.0, value_parser = parse_seconds)]
     pub timeout: f64,
@@ -134,10 +117,9 @@ pub struct Messages {
 }
 
 impl Messages {
-    /// The messages to send: each `--message`, or else each line of stdin as it
-    /// is typed (Python's `input()`), without its line ending. On a terminal it
-    /// first says how to type them. Bytes on stdin that are not UTF-8 show as
-    /// U+FFFD instead of stopping the program.
+    /// Each `--message`, or else each line of stdin as it is typed (Python's `input()`),
+    /// without its line ending; on a terminal it first says how. Bytes that are not UTF-8
+    /// show as U+FFFD instead of stopping the program.
     pub fn lines(&self) -> Input {
         let stdin = self.messages.is_empty();
         if stdin && std::io::IsTerminal::is_terminal(&std::io::stdin()) {
@@ -159,7 +141,6 @@ pub struct Input {
 
 impl Iterator for Input {
     type Item = String;
-
     fn next(&mut self) -> Option<String> {
         if !self.stdin {
             return self.given.next();
@@ -168,10 +149,8 @@ impl Iterator for Input {
         match std::io::BufRead::read_until(&mut std::io::stdin().lock(), b'\n', &mut line) {
             Ok(0) | Err(_) => None,
             Ok(_) => {
-                while line.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-                    line.pop();
-                }
-                Some(String::from_utf8_lossy(&line).into_owned())
+                let text = String::from_utf8_lossy(&line);
+                Some(text.trim_end_matches(['\r', '\n']).to_owned())
             }
         }
     }

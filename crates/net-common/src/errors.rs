@@ -5,70 +5,51 @@
 //! `OSError: [Errno 98] Address already in use`. A lesson says instead:
 //! `error: port 9999 is already in use by another program (perhaps another lesson; try --port)`.
 
-use std::fmt::Display;
 use std::io::{self, ErrorKind, Write};
-use std::net::SocketAddr;
-use std::process::ExitCode;
+use std::{fmt::Display, net::SocketAddr, process::ExitCode};
 
 /// Runs a lesson's real `main`; an error becomes one line on stderr and exit code 1.
-///
 /// ```no_run
 /// fn main() -> std::process::ExitCode {
-///     net_common::errors::main(|| {
-///         // ... the lesson ...
-///         Ok(())
-///     })
+///     net_common::errors::main(|| /* the lesson */ Ok(()))
 /// }
 /// ```
 pub fn main(run: impl FnOnce() -> anyhow::Result<()>) -> ExitCode {
     let result = run();
     // A server's log may still hold lines for stdout: give it a moment to write them.
     crate::out::flush(std::time::Duration::from_millis(300));
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            // `{:#}` joins the error and its causes with ": " on one line.
-            // Written, not eprintln!, which panics when stderr is a closed pipe.
-            let _ = writeln!(io::stderr(), "error: {e:#}");
-            ExitCode::FAILURE
-        }
+    if let Err(e) = result {
+        // `{:#}` joins the error and its causes with ": " on one line.
+        // Written, not eprintln!, which panics when stderr is a closed pipe.
+        let _ = writeln!(io::stderr(), "error: {e:#}");
+        return ExitCode::FAILURE;
     }
+    ExitCode::SUCCESS
 }
 
 /// The OS message without Rust's " (os error 98)" suffix, starting lower-case.
 pub fn plain(e: &io::Error) -> String {
     let text = e.to_string();
-    let text = match text.find(" (os error") {
-        Some(at) => &text[..at],
-        None => &text,
-    };
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => String::new(),
-    }
+    let mut chars = text.split(" (os error").next().unwrap_or_default().chars();
+    let first = chars.next().map(char::to_lowercase);
+    first.into_iter().flatten().chain(chars).collect()
 }
 
 /// `bind((host, port))` failed.
 pub fn bind(addr: SocketAddr, e: io::Error) -> anyhow::Error {
     let port = addr.port();
-    let message = match e.kind() {
-        ErrorKind::AddrInUse => {
-            format!(
-                "port {port} is already in use by another program (perhaps another lesson; try --port)"
-            )
-        }
+    anyhow::Error::msg(match e.kind() {
+        ErrorKind::AddrInUse => format!(
+            "port {port} is already in use by another program (perhaps another lesson; try --port)"
+        ),
         ErrorKind::AddrNotAvailable => format!(
             "cannot bind {addr}: that address does not belong to this machine (try --host 127.0.0.1)"
         ),
-        ErrorKind::PermissionDenied => {
-            format!(
-                "permission denied to bind port {port} (ports below 1024 need root; try --port)"
-            )
-        }
+        ErrorKind::PermissionDenied => format!(
+            "permission denied to bind port {port} (ports below 1024 need root; try --port)"
+        ),
         _ => format!("cannot bind {addr}: {}", plain(&e)),
-    };
-    anyhow::Error::msg(message)
+    })
 }
 
 /// `connect((host, port))` failed.

@@ -1,17 +1,15 @@
 //! Printing to stdout that never panics and never stalls a server.
 //!
-//! `println!` panics when stdout is a closed pipe (`| head`, `| true`), and it
-//! blocks when stdout is a pipe nobody reads or a paused terminal. Neither may
-//! cost a learner's program its life, so lessons print with [`say!`](crate::say):
+//! `println!` panics when stdout is a closed pipe (`| head`, `| true`), and blocks
+//! when nobody reads it. Neither may kill a lesson, so lessons print with [`say!`](crate::say):
 //!
-//! - A client prints straight to stdout. When the reader of its stdout has gone,
-//!   the client ends quietly with exit code 0, as `head` expects.
-//! - A server's stdout is a log. After [`log_mode`] (which
+//! - A client prints straight to stdout, and ends quietly with exit code 0 when the
+//!   reader of its stdout has gone, as `head` expects.
+//! - A server's stdout is a log: after [`log_mode`] (which
 //!   [`announce_listening`](crate::sockets::announce_listening) calls), lines go to a
-//!   queue of [`QUEUE`] lines that one thread writes out. Serving never waits for
-//!   the log: when the queue is full the line is dropped and counted, and the log
-//!   says how many were lost as soon as it can write again. A closed stdout loses
-//!   the log and nothing else.
+//!   queue of [`QUEUE`] lines that one thread writes out. Serving never waits: a line
+//!   that finds the queue full is dropped and counted, and the log says how many were
+//!   lost when it can write again. A closed stdout loses the log and nothing else.
 
 use std::fmt::{Arguments, Write as _};
 use std::io::{ErrorKind, Write};
@@ -63,9 +61,7 @@ pub fn log_mode() {
                         let _ = stdout.write_all(text.as_bytes());
                         let _ = stdout.flush();
                     }
-                    Entry::Flushed(done) => {
-                        let _ = done.send(());
-                    }
+                    Entry::Flushed(done) => _ = done.send(()),
                 }
             }
         });
@@ -84,29 +80,23 @@ pub fn line(args: Arguments<'_>) {
         }
         return;
     }
-    let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        if e.kind() == ErrorKind::BrokenPipe {
-            // Nobody reads our output any more (`| head` has what it wanted).
-            std::process::exit(0);
-        }
+    let mut out = std::io::stdout().lock();
+    let written = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    if written.is_err_and(|e| e.kind() == ErrorKind::BrokenPipe) {
+        // Nobody reads our output any more (`| head` has what it wanted).
+        std::process::exit(0);
     }
 }
 
 /// Waits up to `timeout` for the log to be written, e.g. before the program exits.
 pub fn flush(timeout: Duration) {
     match LOG.get() {
+        None => _ = std::io::stdout().flush(),
         Some(log) => {
             let (done, written) = mpsc::channel();
             if log.try_send(Entry::Flushed(done)).is_ok() {
                 let _ = written.recv_timeout(timeout);
             }
-        }
-        None => {
-            let _ = std::io::stdout().flush();
         }
     }
 }

@@ -18,43 +18,27 @@ use crate::errors;
 /// inside `bind` and `sendto`. An IP address is used as it is; a name goes to
 /// the system resolver, and its first answer is taken.
 pub fn resolve(host: &str, port: u16) -> anyhow::Result<SocketAddr> {
-    resolve_all(host, port)?
-        .into_iter()
-        .next()
-        .ok_or_else(|| errors::unknown_host(host))
+    let first = resolve_all(host, port)?.into_iter().next();
+    first.ok_or_else(|| errors::unknown_host(host))
 }
 
-/// Every address `host` stands for: `localhost` may be both ::1 and 127.0.0.1.
+/// Every address `host` stands for (`localhost` may be both ::1 and 127.0.0.1);
+/// an empty list is reported by the caller.
 fn resolve_all(host: &str, port: u16) -> anyhow::Result<Vec<SocketAddr>> {
     // A bare "::1" is accepted as well as "[::1]".
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = bare.parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, port)]);
     }
-    // A name that cannot be a host name is refused here, without asking a DNS server.
-    if !is_host_name(bare) {
+    // A name not spelled like a host name (dot-separated labels of letters, digits, '-'
+    // and '_', none empty, at most 253 in all) is refused without asking a DNS server.
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+    let label = |l: &str| (1..=63).contains(&l.len()) && l.bytes().all(allowed);
+    if bare.len() > 253 || !bare.split('.').all(label) {
         return Err(errors::unknown_host(host));
     }
-    let found: Vec<SocketAddr> = (bare, port)
-        .to_socket_addrs()
-        .map_err(|_| errors::unknown_host(host))?
-        .collect();
-    if found.is_empty() {
-        return Err(errors::unknown_host(host));
-    }
-    Ok(found)
-}
-
-/// Whether `name` is spelled like a host name: dot-separated labels of letters,
-/// digits, '-' and '_', none empty, at most 253 characters in all.
-fn is_host_name(name: &str) -> bool {
-    name.len() <= 253
-        && name.split('.').all(|label| {
-            (1..=63).contains(&label.len())
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
+    let found = (bare, port).to_socket_addrs();
+    Ok(found.map_err(|_| errors::unknown_host(host))?.collect())
 }
 
 /// `socket.socket(AF_INET or AF_INET6, SOCK_STREAM)`: the family follows the address.
@@ -97,11 +81,9 @@ pub fn tcp_listener(addr: SocketAddr, backlog: i32) -> anyhow::Result<TcpListene
 }
 
 /// `clientsocket, addr = serversocket.accept()`: waits for the next connection.
-///
-/// A failed accept (the client gave up before we took it, or the process is out
-/// of file descriptors) costs that one connection, not the server: it is logged
-/// and the wait goes on. The short pause keeps a lasting failure from filling the
-/// log while descriptors free up.
+/// A failed accept (the client gave up before we took it, or the process is out of
+/// file descriptors) costs that one connection, not the server: it is logged and the
+/// wait goes on, after a pause so that a lasting failure does not fill the log.
 pub fn accept(listener: &TcpListener) -> (TcpStream, SocketAddr) {
     loop {
         match listener.accept() {
@@ -119,10 +101,9 @@ pub fn tcp_connect(addr: SocketAddr, timeout: Duration) -> anyhow::Result<TcpStr
     TcpStream::connect_timeout(&addr, timeout).map_err(|e| errors::connect(addr, e))
 }
 
-/// `socket.create_connection((host, port), timeout)`: tries each address the
-/// name stands for, in turn, until one accepts, as Python does. `localhost` may
-/// be ::1 and 127.0.0.1, and the server may listen on only one of them.
-/// The error, if every address fails, is the last one's.
+/// `socket.create_connection((host, port), timeout)`: tries each address the name
+/// stands for until one accepts, as Python does (the server may listen on only one of
+/// `localhost`'s ::1 and 127.0.0.1). If every address fails, the error is the last one's.
 pub fn create_connection(host: &str, port: u16, timeout: Duration) -> anyhow::Result<TcpStream> {
     let mut last = None;
     for addr in resolve_all(host, port)? {
@@ -164,24 +145,25 @@ pub fn udp_reusable(addr: SocketAddr) -> anyhow::Result<UdpSocket> {
 /// first `sendto`, to any address and a port the system picks; this binds the same
 /// way, up front, in the peer's family.
 pub fn udp_client(peer: SocketAddr) -> anyhow::Result<UdpSocket> {
-    udp_bound(SocketAddr::new(unspecified_like(peer.ip()), 0))
+    let any: IpAddr = match peer {
+        SocketAddr::V4(_) => Ipv4Addr::UNSPECIFIED.into(),
+        SocketAddr::V6(_) => Ipv6Addr::UNSPECIFIED.into(),
+    };
+    udp_bound(SocketAddr::new(any, 0))
 }
 
 /// `data, addr = s.recvfrom(bufsize)`, and also the datagram's real length.
-///
-/// A datagram longer than the buffer is cut to fit, and Python (like std's
-/// `recv_from`) says nothing about the rest. Here a first look with
-/// MSG_PEEK | MSG_TRUNC asks the kernel how long the waiting datagram really is,
-/// without taking it; then `recv_from` takes it. Returns
-/// `(bytes received, real length, sender)`; received < real length means truncated.
+/// A datagram longer than the buffer is cut to fit, and Python (like std's `recv_from`)
+/// says nothing about the rest. Here a first look with MSG_PEEK | MSG_TRUNC asks the
+/// kernel how long the waiting datagram really is, without taking it; then `recv_from`
+/// takes it. Returns `(received, real length, sender)`: received < real means truncated.
 pub fn recv_from_with_length(
     socket: &UdpSocket,
     buf: &mut [u8],
 ) -> io::Result<(usize, usize, SocketAddr)> {
-    let real_len =
-        SockRef::from(socket).recv_with_flags(&mut [], libc::MSG_PEEK | libc::MSG_TRUNC)?;
+    let real = SockRef::from(socket).recv_with_flags(&mut [], libc::MSG_PEEK | libc::MSG_TRUNC)?;
     let (received, sender) = socket.recv_from(buf)?;
-    Ok((received, real_len.max(received), sender))
+    Ok((received, real.max(received), sender))
 }
 
 /// `s.setsockopt(IPPROTO_IP, IP_ADD_MEMBERSHIP, inet_aton(group) + inet_aton(interface))`:
@@ -214,18 +196,9 @@ pub fn set_multicast_loop(socket: &UdpSocket, on: bool) -> io::Result<()> {
     socket.set_multicast_loop_v4(on)
 }
 
-fn unspecified_like(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
-    }
-}
-
-/// Prints a server's first line, `listening on <address>`, with the address it
-/// really got (so `--port 0` shows the port the system picked), and one more line
-/// when the server can now be reached from other machines.
-///
-/// From then on stdout is the server's log, which never makes it wait (see [`crate::out`]).
+/// Prints a server's first line, `listening on <address>`, with the address it really
+/// got (so `--port 0` shows the port the system picked), and a note when other machines
+/// can reach it. From then on stdout is a log that never makes it wait ([`crate::out`]).
 pub fn announce_listening(local: SocketAddr) {
     crate::out::log_mode();
     crate::say!("listening on {local}");

@@ -4,9 +4,7 @@
 //! `UnicodeDecodeError` on the first bad byte. Here invalid bytes never stop a
 //! program: they show as U+FFFD (�).
 
-use std::borrow::Cow;
-use std::fmt;
-use std::str::FromStr;
+use std::{borrow::Cow, fmt, str::FromStr};
 
 use encoding_rs::GBK;
 
@@ -27,7 +25,6 @@ impl Encoding {
     pub const NAMES: &'static str = "utf8, gbk or auto";
 
     /// Text to bytes: Python's `msg.encode('utf-8')`. `Auto` sends UTF-8.
-    ///
     /// GBK cannot hold every character (emoji, for one); encoding_rs writes those
     /// as HTML numeric references such as `&#128512;`, never an error.
     pub fn encode<'a>(self, text: &'a str) -> Cow<'a, [u8]> {
@@ -63,30 +60,23 @@ impl fmt::Display for Encoding {
 
 impl FromStr for Encoding {
     type Err = String;
-
     fn from_str(name: &str) -> Result<Self, Self::Err> {
         match name.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
             "utf8" => Ok(Encoding::Utf8),
             // GB2312 is a subset of GBK, and Windows calls GBK "cp936".
             "gbk" | "gb2312" | "cp936" => Ok(Encoding::Gbk),
             "auto" => Ok(Encoding::Auto),
-            _ => Err(format!(
-                "unknown encoding '{name}' (use {})",
-                Encoding::NAMES
-            )),
+            _ => Err(format!("unknown encoding '{name}' (use {})", Self::NAMES)),
         }
     }
 }
 
 /// Received text made safe to print: every control character is shown visibly
-/// instead of reaching the terminal raw.
-///
-/// A peer's text can hold terminal commands: ESC starts sequences that clear the
-/// screen or set the window title, and a carriage return in mid-line moves back
-/// to the start, so `innocent\r[127.0.0.1:1] spoofed` would look like a line
-/// from someone else. Here C0 controls (ESC, CR, LF, ...) become their Unicode
-/// pictures (␛ ␍ ␊), DEL becomes ␡, and the C1 and bidirectional controls become
-/// `<U+009B>`. A tab stays a tab. Print every line that came from a peer through this.
+/// instead of reaching the terminal raw. A peer's text can hold terminal commands: ESC starts sequences that clear the screen
+/// or set the window title, and a carriage return in mid-line moves back to the start,
+/// so `innocent\r[127.0.0.1:1] spoofed` would look like a line from someone else. Here
+/// C0 controls (ESC, CR, LF, ...) become their pictures (␛ ␍ ␊), DEL becomes ␡, and the
+/// C1 and bidirectional controls `<U+009B>`; a tab stays. Print all peer text through this.
 pub fn printable(text: &str) -> Cow<'_, str> {
     let unsafe_char = |c: char| {
         (c.is_control() && c != '\t')
@@ -111,7 +101,6 @@ pub fn printable(text: &str) -> Cow<'_, str> {
 
 /// How many of `bytes` end on a whole character: a multibyte character that the
 /// last read cut in two is left out, to be completed by the next read.
-///
 /// UTF-8 (and `auto`, until the bytes turn out not to be UTF-8) is cut before an
 /// unfinished sequence; GBK before a lone lead byte (0x81 to 0xFE) at the end.
 pub fn complete_len(bytes: &[u8], encoding: Encoding) -> usize {
@@ -138,12 +127,10 @@ pub fn complete_len(bytes: &[u8], encoding: Encoding) -> usize {
 }
 
 /// Cuts a received byte stream (TCP) into lines and decodes each whole line.
-///
-/// TCP keeps no message boundaries: one read can end in the middle of a line, or
-/// in the middle of a character. The buffer keeps such bytes until the line ends,
-/// so no character is ever split, and `auto` decides UTF-8 or GBK for each line as
-/// a whole. A line with no end is given out in pieces of `max` bytes, so a peer
-/// cannot fill the memory.
+/// TCP keeps no message boundaries: one read can end in the middle of a line, or of a
+/// character. The buffer keeps such bytes until the line ends, so no character is ever
+/// split, and `auto` decides UTF-8 or GBK for each whole line. A line with no end comes
+/// out in pieces of `max` bytes, so a peer cannot fill the memory.
 #[derive(Debug)]
 pub struct LineBuffer {
     encoding: Encoding,
