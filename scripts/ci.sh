@@ -49,6 +49,9 @@ rustup component add rustfmt clippy >/dev/null 2>&1 || true
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
+step "every lesson within its size budget (scripts/sizes.sh)"
+scripts/sizes.sh
+
 step "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
 
