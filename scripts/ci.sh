@@ -14,6 +14,7 @@ command -v nc >/dev/null || missing+=(netcat-openbsd)
 command -v curl >/dev/null || missing+=(curl)
 command -v ip >/dev/null || missing+=(iproute2)
 command -v prlimit >/dev/null || missing+=(util-linux)
+command -v script >/dev/null || missing+=(bsdutils)
 # The book's packet diagrams are captured again (scripts/wire.sh --check).
 command -v tcpdump >/dev/null || [ -x /usr/sbin/tcpdump ] || missing+=(tcpdump)
 # Debian puts nginx in /usr/sbin, which a non-root PATH may lack.

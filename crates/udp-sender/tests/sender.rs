@@ -215,3 +215,33 @@ fn talks_to_a_seed_style_python_receiver_in_gbk() {
     assert!(replies.iter().all(|l| l.ends_with(": 收到")), "{stdout}");
     assert!(receiver.wait_exit(Duration::from_secs(5)).0.success());
 }
+
+/// On a terminal the sender says how to type, instead of waiting silently (a
+/// newcomer met a program that seemed to hang). `script` gives it a terminal.
+#[test]
+#[ignore = "needs script (bsdutils) for a terminal; scripts/ci.sh runs it"]
+fn on_a_terminal_it_says_how_to_type_and_end() {
+    let peer = peer();
+    let port = peer.local_addr().unwrap().port();
+    let command = format!("{SENDER} --port {port}");
+    let mut script = Command::new("script");
+    script.args(["-qec", &command, "/dev/null"]);
+    // "hi", then Ctrl-D (EOT) ends the input, as on a real terminal.
+    let (status, stdout, _) = run(script, b"hi\n\x04", WAIT);
+    assert!(status.success(), "{status}: {stdout}");
+    assert!(
+        stdout.contains("type lines; Ctrl-D ends"),
+        "on a terminal the sender should first say how to type lines and end: {stdout:?}"
+    );
+    assert_eq!(recv(&peer), b"hi");
+}
+
+#[test]
+fn without_a_terminal_it_does_not_prompt() {
+    let peer = peer();
+    let port = peer.local_addr().unwrap().port();
+    let (status, stdout, stderr) = run(sender(&[], port), b"hi\n", WAIT);
+    assert!(status.success(), "{status}");
+    assert!(!stderr.contains("type lines"), "{stderr:?}");
+    assert!(stdout.contains("sent 2 bytes"), "{stdout:?}");
+}
