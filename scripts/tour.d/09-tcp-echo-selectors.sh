@@ -6,7 +6,7 @@ heading "Lesson 9: tcp-echo-selectors (seed 003: selectors模块)"
 if start_server tcp-echo-selectors server; then
     note "\$ cargo run -p tcp-echo-threaded -- client --port $PORT   (lesson 4's client; stdin: zhangsan / 李四)"
     run_client tcp-echo-threaded "$WORK/sel.out" 'zhangsan\n李四\n' client --port "$PORT"
-    note "\$ cargo run -p tcp-echo-threaded -- client --port $PORT   (left open; then Ctrl-C on the server)"
+    note "\$ cargo run -p tcp-echo-threaded -- client --port $PORT   (left open; Ctrl-C on the server; then Ctrl-D)"
     mkfifo "$WORK/sel-open.in"
     "$BIN/tcp-echo-threaded" client --port "$PORT" <"$WORK/sel-open.in" >"$WORK/sel-open.out" 2>&1 &
     SEL_OPEN_PID=$!
@@ -15,8 +15,10 @@ if start_server tcp-echo-selectors server; then
     threads=$(awk '/^Threads:/ {print $2}' "/proc/$SERVER_PID/status" 2>/dev/null)
     note "server threads with a client connected: ${threads:-?} (the loop, the log writer, the Ctrl-C handler)"
     stop_server tcp-echo-selectors
-    wait_exit "$SEL_OPEN_PID" 5 || fail "lesson 4's client did not end when tcp-echo-selectors stopped"
+    # Like the seed's, lesson 4's client waits for your next line, not for the
+    # server; Ctrl-D (the end of its input) makes it send exit and see the close.
     exec 4>&-
+    wait_exit "$SEL_OPEN_PID" 5 || fail "lesson 4's client did not end when tcp-echo-selectors stopped"
     show client "$WORK/sel.out"
     show client2 "$WORK/sel-open.out"
     show server "$SERVER_OUT"
