@@ -25,7 +25,7 @@ trap 'rm -rf "$scratch"' EXIT
 # The scratch copy holds what git would: tracked files and new, not ignored ones.
 git ls-files -z --cached --others --exclude-standard |
     while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
-    xargs -0 cp --parents -t "$scratch"
+    xargs -0 cp -P --parents -t "$scratch"
 # One target directory for every solution, so each only rebuilds its lesson.
 scratch_target=$root/target/exercises
 
