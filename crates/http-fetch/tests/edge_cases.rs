@@ -14,7 +14,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use common::{fetch_in, names, pattern, scratch};
-use lesson_testing::{WAIT, assert_one_line_error};
+use lesson_testing::{PipedStdout, WAIT, assert_one_line_error};
 use net_common::sockets;
 
 /// How the canned server writes its answer.
@@ -516,34 +516,15 @@ fn a_closed_stdout_ends_the_body_quietly() {
     for keep in [10, 0] {
         let dir = scratch(&format!("epipe-{keep}"));
         let (addr, server) = serve(ok_with_body("", &pattern(4 << 20)), Pace::AtOnce);
-        let mut child = Command::new(common::FETCH)
+        let mut command = Command::new(common::FETCH);
+        command
             .args([&url(addr, "/big.bin"), "-o", "-"])
             .current_dir(&*dir)
-            .env("RUST_BACKTRACE", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdout = child.stdout.take().unwrap();
-        let mut first = vec![0; keep];
-        stdout.read_exact(&mut first).unwrap();
-        drop(stdout);
-        let deadline = Instant::now() + WAIT;
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(Instant::now() < deadline, "still running after {WAIT:?}");
-            thread::sleep(Duration::from_millis(10));
-        };
-        let mut stderr = String::new();
-        child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut stderr)
-            .unwrap();
+            .stdin(Stdio::null());
+        let mut fetch = PipedStdout::spawn(command);
+        assert_eq!(fetch.read_bytes(keep).len(), keep, "the first {keep} bytes");
+        fetch.close_stdout();
+        let (status, stderr) = fetch.wait_exit(WAIT, "http-fetch did not end");
         assert_eq!(status.code(), Some(0), "keep {keep}: {stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
         server.join().unwrap();

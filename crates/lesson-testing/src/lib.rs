@@ -6,7 +6,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -50,7 +50,7 @@ impl Program {
             .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().expect("stdout is piped");
-        let mut stderr_pipe = child.stderr.take().expect("stderr is piped");
+        let (stderr, stderr_done) = drain(child.stderr.take().expect("stderr is piped"));
         let (tx, lines) = mpsc::channel();
         thread::spawn(move || {
             let mut reader = BufReader::new(stdout);
@@ -67,18 +67,6 @@ impl Program {
                         }
                     }
                 }
-            }
-        });
-        let stderr = Arc::new(Mutex::new(Vec::new()));
-        let sink = stderr.clone();
-        let (done, stderr_done) = mpsc::channel::<()>();
-        thread::spawn(move || {
-            let _done = done; // dropped when this thread ends
-            let mut buf = [0; 4096];
-            while let Ok(n @ 1..) = stderr_pipe.read(&mut buf) {
-                sink.lock()
-                    .expect("stderr buffer")
-                    .extend_from_slice(&buf[..n]);
             }
         });
         Program {
@@ -201,40 +189,29 @@ impl Program {
     /// Sends SIGINT, as Ctrl-C in a terminal does. Through the shell's own `kill`,
     /// which every machine has (the `kill` program is in procps, which some lack).
     pub fn interrupt(&self) {
-        let status = Command::new("sh")
-            .args(["-c", &format!("kill -INT {}", self.child.id())])
-            .status()
-            .expect("run sh");
-        assert!(status.success(), "kill -INT failed");
+        interrupt(self.child.id());
     }
 
     /// Waits for the program to exit; fails the test if it does not within `timeout`.
     /// Returns the exit status and the rest of its stdout.
     pub fn wait_exit(&mut self, timeout: Duration) -> (ExitStatus, Vec<String>) {
         self.close_stdin();
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                // The readers end when the pipes close; let them finish, so that
-                // `stderr()` and the returned lines hold everything the program wrote.
-                let _ = self.stderr_done.recv_timeout(Duration::from_secs(2));
-                let mut rest = Vec::new();
-                // The stdout reader ends when the pipe closes; give it a moment to drain.
-                while let Some(line) = self.next_line(Duration::from_millis(500)) {
-                    rest.push(line);
-                }
-                return (status, rest);
-            }
-            if Instant::now() >= deadline {
-                let _ = self.child.kill();
-                panic!(
-                    "{}: still running after {timeout:?}\n{}",
-                    self.name,
-                    self.report()
-                );
-            }
-            thread::sleep(Duration::from_millis(10));
+        let Some(status) = exit_within(&mut self.child, timeout) else {
+            panic!(
+                "{}: still running after {timeout:?}\n{}",
+                self.name,
+                self.report()
+            );
+        };
+        // The readers end when the pipes close; let them finish, so that
+        // `stderr()` and the returned lines hold everything the program wrote.
+        let _ = self.stderr_done.recv_timeout(Duration::from_secs(2));
+        let mut rest = Vec::new();
+        // The stdout reader ends when the pipe closes; give it a moment to drain.
+        while let Some(line) = self.next_line(Duration::from_millis(500)) {
+            rest.push(line);
         }
+        (status, rest)
     }
 
     /// Everything on stderr so far.
@@ -257,6 +234,204 @@ impl Program {
 }
 
 impl Drop for Program {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads `pipe` (a child's stderr) to its end on a thread of its own. Returns what
+/// it has read so far, and a channel that disconnects when it has read everything.
+fn drain(mut pipe: ChildStderr) -> (Arc<Mutex<Vec<u8>>>, Receiver<()>) {
+    let stderr = Arc::new(Mutex::new(Vec::new()));
+    let sink = stderr.clone();
+    let (done, stderr_done) = mpsc::channel::<()>();
+    thread::spawn(move || {
+        let _done = done; // dropped when this thread ends
+        let mut buf = [0; 4096];
+        while let Ok(n @ 1..) = pipe.read(&mut buf) {
+            sink.lock()
+                .expect("stderr buffer")
+                .extend_from_slice(&buf[..n]);
+        }
+    });
+    (stderr, stderr_done)
+}
+
+/// Sends SIGINT to `pid`, through the shell's own `kill`, which every machine has
+/// (the `kill` program is in procps, which some lack).
+fn interrupt(pid: u32) {
+    let status = Command::new("sh")
+        .args(["-c", &format!("kill -INT {pid}")])
+        .status()
+        .expect("run sh");
+    assert!(status.success(), "kill -INT failed");
+}
+
+/// Polls `child` until it exits or `timeout` passes; then kills it and returns `None`.
+fn exit_within(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return Some(status);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            return None;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A program whose stdout is a pipe the test holds, for `| head -1`, `| head -c N`
+/// and `| true`: read as much as the case needs ([`PipedStdout::first_line`],
+/// [`PipedStdout::listening_addr`], [`PipedStdout::read_bytes`]), then
+/// [`PipedStdout::close_stdout`] drops the pipe's read end, or keep it open and
+/// never read it (a stalled `| less`). Dropping it kills the process.
+pub struct PipedStdout {
+    name: String,
+    child: Child,
+    stdout: Option<ChildStdout>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+    /// Disconnects when the stderr reader has read everything.
+    stderr_done: Receiver<()>,
+}
+
+impl PipedStdout {
+    /// Starts `command` with stdout piped and stderr collected (stdin as the command
+    /// sets it), with `RUST_BACKTRACE=1` so that a panic would show.
+    pub fn spawn(mut command: Command) -> PipedStdout {
+        let name = format!("{command:?}");
+        command
+            .env("RUST_BACKTRACE", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        let stdout = child.stdout.take();
+        // Drained all along, so a full stderr pipe never stalls the program.
+        let (stderr, stderr_done) = drain(child.stderr.take().expect("stderr is piped"));
+        PipedStdout {
+            name,
+            child,
+            stdout,
+            stderr,
+            stderr_done,
+        }
+    }
+
+    /// Reads `len` bytes of stdout (fewer if it ends first) within [`WAIT`];
+    /// nothing more is taken from the pipe.
+    pub fn read_bytes(&mut self, len: usize) -> Vec<u8> {
+        self.read_stdout(move |stdout| {
+            let mut got = Vec::new();
+            let _ = stdout.take(len as u64).read_to_end(&mut got);
+            got
+        })
+    }
+
+    /// Reads stdout's first line (without its newline) within [`WAIT`], byte by
+    /// byte, so that nothing more is taken from the pipe.
+    pub fn first_line(&mut self) -> String {
+        let line = self.read_stdout(|stdout| {
+            let mut line = Vec::new();
+            let mut byte = [0u8];
+            while stdout.read_exact(&mut byte).is_ok() && byte[0] != b'\n' {
+                line.push(byte[0]);
+            }
+            line
+        });
+        String::from_utf8_lossy(&line)
+            .trim_end_matches('\r')
+            .to_owned()
+    }
+
+    /// Reads the first line, which must be `listening on <addr>`, and returns the address.
+    pub fn listening_addr(&mut self) -> SocketAddr {
+        let line = self.first_line();
+        line.strip_prefix("listening on ")
+            .and_then(|addr| addr.parse().ok())
+            .unwrap_or_else(|| {
+                panic!(
+                    "{}: expected 'listening on <addr>', got {line:?}",
+                    self.name
+                )
+            })
+    }
+
+    fn read_stdout(
+        &mut self,
+        read: impl FnOnce(&mut ChildStdout) -> Vec<u8> + Send + 'static,
+    ) -> Vec<u8> {
+        let mut stdout = self.stdout.take().expect("stdout is still open");
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let got = read(&mut stdout);
+            let _ = tx.send((got, stdout));
+        });
+        let (got, stdout) = rx
+            .recv_timeout(WAIT)
+            .unwrap_or_else(|_| panic!("{}: stdout gave nothing within {WAIT:?}", self.name));
+        self.stdout = Some(stdout);
+        got
+    }
+
+    /// Drops the read end of stdout, as `| head` does once it has enough.
+    pub fn close_stdout(&mut self) {
+        self.stdout = None;
+    }
+
+    /// Whether the read end of stdout is still held.
+    pub fn stdout_open(&self) -> bool {
+        self.stdout.is_some()
+    }
+
+    /// The process, for its stdin, its id or `try_wait`.
+    pub fn child(&mut self) -> &mut Child {
+        &mut self.child
+    }
+
+    /// Whether the process has not exited yet.
+    pub fn running(&mut self) -> bool {
+        self.child.try_wait().expect("try_wait").is_none()
+    }
+
+    /// Sends SIGINT, as Ctrl-C in a terminal does (through the shell's own `kill`).
+    pub fn interrupt(&self) {
+        interrupt(self.child.id());
+    }
+
+    /// Everything on stderr so far.
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.lock().expect("stderr buffer")).into_owned()
+    }
+
+    /// Kills the program and returns everything it wrote on stderr.
+    pub fn kill(&mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = self.stderr_done.recv_timeout(Duration::from_secs(2));
+        self.stderr()
+    }
+
+    /// Waits for the program to exit; kills it and fails the test (saying `what`)
+    /// if it does not within `timeout`. Returns the exit status and all of stderr.
+    pub fn wait_exit(&mut self, timeout: Duration, what: &str) -> (ExitStatus, String) {
+        let Some(status) = exit_within(&mut self.child, timeout) else {
+            panic!(
+                "{}: {what}: still running after {timeout:?}\nstderr:\n{}",
+                self.name,
+                self.stderr()
+            );
+        };
+        // The stderr reader ends when the pipe closes; let it finish.
+        let _ = self.stderr_done.recv_timeout(Duration::from_secs(2));
+        (status, self.stderr())
+    }
+}
+
+impl Drop for PipedStdout {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -468,5 +643,46 @@ mod proc_tests {
             1,
             "gives up in time"
         );
+    }
+}
+
+#[cfg(test)]
+mod piped_stdout_tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_listening_line_then_waits_for_the_exit_and_stderr() {
+        let mut command = Command::new("sh");
+        command.args([
+            "-c",
+            "echo 'listening on 127.0.0.1:9'; read _; echo bye >&2; exit 3",
+        ]);
+        command.stdin(Stdio::piped());
+        let mut program = PipedStdout::spawn(command);
+        assert_eq!(program.listening_addr(), "127.0.0.1:9".parse().unwrap());
+        program.close_stdout();
+        assert!(!program.stdout_open());
+        assert!(program.running(), "it waits for a line on stdin");
+        program
+            .child()
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"go\n")
+            .unwrap();
+        let (status, stderr) = program.wait_exit(WAIT, "sh did not end");
+        assert_eq!(status.code(), Some(3));
+        assert_eq!(stderr, "bye\n");
+    }
+
+    #[test]
+    fn reads_only_the_bytes_asked_for() {
+        let mut command = Command::new("sh");
+        command.args(["-c", "printf 'abcdef'"]);
+        command.stdin(Stdio::null());
+        let mut program = PipedStdout::spawn(command);
+        assert_eq!(program.read_bytes(2), b"ab");
+        assert_eq!(program.read_bytes(0), b"");
+        assert_eq!(program.first_line(), "cdef", "the rest stayed in the pipe");
     }
 }

@@ -8,9 +8,9 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::Command;
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 mod common;
 
 use common::{CHAT, Peer, server};
-use lesson_testing::{Program, WAIT};
+use lesson_testing::{PipedStdout, Program, WAIT};
 
 /// No rate limit worth the name, for tests that flood on purpose.
 const FAST: [&str; 4] = ["--rate", "1000000", "--burst", "1000000"];
@@ -290,63 +290,15 @@ fn a_character_split_by_a_pause_arrives_whole() {
 
 /// A server whose stdout the test reads only up to the `listening on` line. Then
 /// the pipe is closed (`| true`), or kept open and never read again.
-struct Unread {
-    child: Child,
-    _stdout: Option<ChildStdout>,
-}
-
-impl Drop for Unread {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+fn server_with_unread_stdout(keep_open: bool, extra: &[&str]) -> (PipedStdout, SocketAddr) {
+    let mut command = Command::new(CHAT);
+    command.args(["server", "--port", "0"]).args(extra);
+    let mut unread = PipedStdout::spawn(command);
+    let addr = unread.listening_addr();
+    if !keep_open {
+        unread.close_stdout(); // the pipe is closed
     }
-}
-
-fn server_with_unread_stdout(keep_open: bool, extra: &[&str]) -> (Unread, SocketAddr) {
-    let mut child = Command::new(CHAT)
-        .args(["server", "--port", "0"])
-        .args(extra)
-        .env("RUST_BACKTRACE", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let mut line = String::new();
-        let mut reader = BufReader::new(stdout);
-        let _ = reader.read_line(&mut line);
-        let _ = tx.send((line, reader.into_inner()));
-    });
-    let (line, stdout) = rx.recv_timeout(WAIT).unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .parse()
-        .unwrap();
-    let stdout = keep_open.then_some(stdout); // else dropped: the pipe is closed
-    (
-        Unread {
-            child,
-            _stdout: stdout,
-        },
-        addr,
-    )
-}
-
-fn stderr_of(mut unread: Unread) -> String {
-    let _ = unread.child.kill();
-    let mut stderr = String::new();
-    unread
-        .child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    stderr
+    (unread, addr)
 }
 
 #[test]
@@ -358,11 +310,8 @@ fn a_closed_stdout_does_not_panic_and_the_server_keeps_serving() {
         peer.wait_for(|l| l.ends_with(&format!("] hello {n}")));
     }
     let mut unread = unread;
-    assert!(
-        unread.child.try_wait().unwrap().is_none(),
-        "the server exited"
-    );
-    let stderr = stderr_of(unread);
+    assert!(unread.running(), "the server exited");
+    let stderr = unread.kill();
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
@@ -385,7 +334,8 @@ fn a_stdout_nobody_reads_does_not_stop_the_server() {
     }
     talker.send("still relaying");
     talker.wait_for(|l| l.ends_with("] still relaying"));
-    let stderr = stderr_of(unread);
+    let mut unread = unread;
+    let stderr = unread.kill();
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 mod common;
 
-use common::{ECHO, PipedServer, ask, server, welcomed};
+use common::{ECHO, ask, piped_server, server, welcomed};
 use lesson_testing::{
     Program, WAIT, assert_fails_with, assert_help_shows, eventually, python, read_text, run,
     tcp_peer, unused_addr,
@@ -503,19 +503,16 @@ fn control_characters_from_the_server_are_shown_not_obeyed() {
 fn a_closed_stdout_costs_the_log_not_the_server() {
     // `tcp-echo-threaded server --port 0 | true`: println! would panic at the first
     // log line; the server must go on with every conversation.
-    let mut server = PipedServer::start(&[]);
-    drop(server.log.take());
+    let (mut server, addr) = piped_server(&[]);
+    server.close_stdout();
     for i in 0..20 {
-        let mut peer = welcomed(server.addr);
+        let mut peer = welcomed(addr);
         assert_eq!(
             ask(&mut peer, &format!("n{i}\n")),
             format!("Hello, n{i}!\n")
         );
     }
-    assert!(
-        server.child.try_wait().unwrap().is_none(),
-        "the server died"
-    );
+    assert!(server.running(), "the server died");
 }
 
 #[test]

@@ -6,13 +6,13 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, ToSocketAddrs};
-use std::process::{Child, ChildStdout, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use lesson_testing::{
-    Program, WAIT, assert_fails_with, assert_help_shows, python, run, tcp_peer, unused_addr,
+    PipedStdout, Program, WAIT, assert_fails_with, assert_help_shows, python, run, tcp_peer,
+    unused_addr,
 };
 use net_common::Encoding;
 
@@ -380,71 +380,34 @@ fn control_characters_from_the_server_are_shown_not_obeyed() {
     );
 }
 
-/// A server whose stdout is a pipe this test holds: `log.take()` and drop it to
-/// close stdout (as `| true` does), or keep it and never read (as a stalled `| less`).
-struct PipedServer {
-    child: Child,
-    addr: SocketAddr,
-    log: Option<ChildStdout>,
-}
-
-impl Drop for PipedServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn piped_server() -> PipedServer {
-    let mut child = Command::new(GREETER)
-        .args(["server", "--port", "0", "--backlog", "128"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    // Read the `listening on` line byte by byte, so nothing more is taken from the pipe.
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let mut line = Vec::new();
-        let mut byte = [0u8];
-        while stdout.read_exact(&mut byte).is_ok() && byte[0] != b'\n' {
-            line.push(byte[0]);
-        }
-        let _ = tx.send((String::from_utf8_lossy(&line).into_owned(), stdout));
-    });
-    let (line, stdout) = rx.recv_timeout(WAIT).expect("a listening on line");
-    let addr = line.strip_prefix("listening on ").unwrap().parse().unwrap();
-    PipedServer {
-        child,
-        addr,
-        log: Some(stdout),
-    }
+/// A server whose stdout is a pipe this test holds, read up to its `listening on`
+/// line: `close_stdout()` closes it (as `| true` does), or keep it and never read
+/// (as a stalled `| less`).
+fn piped_server() -> (PipedStdout, SocketAddr) {
+    let mut command = Command::new(GREETER);
+    command.args(["server", "--port", "0", "--backlog", "128"]);
+    let mut server = PipedStdout::spawn(command);
+    let addr = server.listening_addr();
+    (server, addr)
 }
 
 #[test]
 fn a_closed_stdout_costs_the_log_not_the_server() {
     // `tcp-greeter server --port 0 | true`: the reader of stdout is gone. println!
     // would panic on the first log line; the server must go on greeting.
-    let mut server = piped_server();
-    drop(server.log.take());
+    let (mut server, addr) = piped_server();
+    server.close_stdout();
     for _ in 0..50 {
-        assert_eq!(
-            receive_all(server.addr),
-            format!("{GREETING}\r\n").as_bytes()
-        );
+        assert_eq!(receive_all(addr), format!("{GREETING}\r\n").as_bytes());
     }
-    assert!(
-        server.child.try_wait().unwrap().is_none(),
-        "the server died"
-    );
+    assert!(server.running(), "the server died");
 }
 
 #[test]
 fn a_stdout_nobody_reads_never_stops_the_server() {
     // A pipe holds 64 KiB, about 1,800 log lines; then a write to it blocks. The
     // log drops lines instead, so connection 8,000 is greeted like the first.
-    let server = piped_server();
+    let (server, addr) = piped_server();
     let started = Instant::now();
     for i in 0..8_000 {
         assert!(
@@ -452,12 +415,12 @@ fn a_stdout_nobody_reads_never_stops_the_server() {
             "too slow at {i}"
         );
         assert_eq!(
-            receive_all(server.addr),
+            receive_all(addr),
             format!("{GREETING}\r\n").as_bytes(),
             "connection {i}"
         );
     }
-    assert!(server.log.is_some(), "the pipe stayed open and unread");
+    assert!(server.stdout_open(), "the pipe stayed open and unread");
 }
 
 #[test]

@@ -4,14 +4,11 @@
 // In a test, an unwrap that fails fails the test, which is what it should do.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader};
 use std::net::UdpSocket;
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use lesson_testing::{Program, WAIT, assert_one_line_error, lesson_bin, python, run};
+use lesson_testing::{PipedStdout, Program, WAIT, assert_one_line_error, lesson_bin, python, run};
 
 const RECEIVER: &str = env!("CARGO_BIN_EXE_udp-bound-receiver");
 
@@ -94,41 +91,19 @@ fn control_characters_are_shown_and_cannot_fake_a_line() {
 /// receiver goes on receiving (its log is lost), and never panics.
 #[test]
 fn a_closed_stdout_costs_the_log_not_the_receiver() {
-    let mut child = Command::new(RECEIVER)
-        .args(["--port", "0", "--count", "2"])
-        .env("RUST_BACKTRACE", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (first, listening) = mpsc::channel();
+    let mut command = Command::new(RECEIVER);
+    command.args(["--port", "0", "--count", "2"]);
+    let mut receiver = PipedStdout::spawn(command);
     // Read the listening line, then drop the pipe's reading end.
-    thread::spawn(move || {
-        let mut line = String::new();
-        let mut reader = BufReader::new(stdout);
-        let _ = reader.read_line(&mut line);
-        drop(reader); // the reader goes, before the test goes on
-        let _ = first.send(line);
-    });
-    let line = listening.recv_timeout(WAIT).unwrap();
-    let addr: std::net::SocketAddr = line.trim_end()["listening on ".len()..].parse().unwrap();
+    let addr = receiver.listening_addr();
+    receiver.close_stdout();
     let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
     peer.send_to(b"one", addr).unwrap();
     peer.send_to(b"two", addr).unwrap();
-    let deadline = Instant::now() + WAIT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the receiver did not take both datagrams with its stdout closed");
-        }
-        thread::sleep(Duration::from_millis(10));
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    let (status, stderr) = receiver.wait_exit(
+        WAIT,
+        "the receiver did not take both datagrams with its stdout closed",
+    );
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert_eq!(stderr, "", "no panic, no error");
 }

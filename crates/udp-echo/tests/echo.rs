@@ -5,15 +5,13 @@
 // In a test, an unwrap that fails fails the test, which is what it should do.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, UdpSocket};
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use lesson_testing::{Program, WAIT, assert_fails_with, python, run};
+use lesson_testing::{PipedStdout, Program, WAIT, assert_fails_with, python, run};
 
 const ECHO: &str = env!("CARGO_BIN_EXE_udp-echo");
 
@@ -315,72 +313,22 @@ fn control_characters_are_shown_on_both_sides_never_obeyed() {
     );
 }
 
-/// Starts `udp-echo ARGS` with stdout piped, reads its first line, then closes the
-/// reading end, as `| head -1` does. Returns the process and that line.
-fn start_then_close_stdout(args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(ECHO)
-        .args(args)
-        .env("RUST_BACKTRACE", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (first, line) = mpsc::channel();
-    thread::spawn(move || {
-        let mut line = String::new();
-        let mut reader = BufReader::new(stdout);
-        let _ = reader.read_line(&mut line);
-        drop(reader); // the reader goes, before the test goes on
-        let _ = first.send(line);
-    });
-    let line = line.recv_timeout(WAIT).unwrap();
-    (child, line.trim_end().to_owned())
-}
-
-/// Waits for the process to exit; returns its status and stderr.
-fn exit_of(mut child: Child) -> (ExitStatus, String) {
-    let deadline = Instant::now() + WAIT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("still running after {WAIT:?}");
-        }
-        thread::sleep(Duration::from_millis(10));
-    };
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    (status, stderr)
-}
-
 #[test]
 fn a_closed_stdout_costs_the_server_its_log_and_nothing_else() {
-    let (mut server, first) = start_then_close_stdout(&["server", "--port", "0"]);
-    let addr: SocketAddr = first["listening on ".len()..].parse().unwrap();
+    // `udp-echo server --port 0 | head -1`: the listening line, then the pipe closes.
+    let mut command = Command::new(ECHO);
+    command.args(["server", "--port", "0"]).stdin(Stdio::null());
+    let mut server = PipedStdout::spawn(command);
+    let addr = server.listening_addr();
+    server.close_stdout();
     let peer = peer();
     for name in ["Michael", "Tracy", "Sarah"] {
         peer.send_to(name.as_bytes(), addr).unwrap();
         assert_eq!(recv(&peer).0, format!("Hello, {name}!").as_bytes());
     }
-    assert!(
-        server.try_wait().unwrap().is_none(),
-        "the server must go on"
-    );
-    let interrupt = Command::new("sh")
-        .args(["-c", &format!("kill -INT {}", server.id())])
-        .status()
-        .unwrap();
-    assert!(interrupt.success());
-    let (status, stderr) = exit_of(server);
+    assert!(server.running(), "the server must go on");
+    server.interrupt();
+    let (status, stderr) = server.wait_exit(WAIT, "the server did not end on SIGINT");
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert_eq!(stderr, "", "no panic, no error");
 }
@@ -388,15 +336,11 @@ fn a_closed_stdout_costs_the_server_its_log_and_nothing_else() {
 #[test]
 fn a_closed_stdout_ends_the_client_quietly() {
     let (_server, addr) = server(&[]);
-    let mut client = client(addr, &["-m", "a", "-m", "b"])
-        .env("RUST_BACKTRACE", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(client.stdout.take()); // `| true`: nobody reads the answers
-    let (status, stderr) = exit_of(client);
+    let mut command = client(addr, &["-m", "a", "-m", "b"]);
+    command.stdin(Stdio::null());
+    let mut client = PipedStdout::spawn(command);
+    client.close_stdout(); // `| true`: nobody reads the answers
+    let (status, stderr) = client.wait_exit(WAIT, "the client did not end");
     assert_eq!(status.code(), Some(0), "as `head` expects: {stderr}");
     assert_eq!(stderr, "", "no panic, no error");
 }

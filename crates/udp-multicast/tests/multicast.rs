@@ -7,14 +7,11 @@
 // In a test, an unwrap that fails fails the test, which is what it should do.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, UdpSocket};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::thread;
 use std::time::{Duration, Instant};
 
-use lesson_testing::{Program, WAIT, assert_fails_with, python};
+use lesson_testing::{PipedStdout, Program, WAIT, assert_fails_with, python};
 
 const PEER: &str = env!("CARGO_BIN_EXE_udp-multicast");
 
@@ -184,44 +181,14 @@ fn control_characters_from_the_group_are_shown_never_obeyed() {
 /// quietly, as a client does, the next time it has something to print.
 #[test]
 fn a_closed_stdout_ends_the_peer_quietly() {
-    let mut child = Command::new(PEER)
-        .args(["--port", "0"])
-        .env("RUST_BACKTRACE", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (first, joined) = mpsc::channel();
-    thread::spawn(move || {
-        let mut line = String::new();
-        let mut reader = BufReader::new(stdout);
-        let _ = reader.read_line(&mut line);
-        drop(reader); // the reader goes, before the test goes on
-        let _ = first.send(line);
-    });
-    assert!(joined.recv_timeout(WAIT).unwrap().starts_with("joined "));
-    let mut stdin = child.stdin.take().unwrap();
+    let mut command = Command::new(PEER);
+    command.args(["--port", "0"]).stdin(Stdio::piped());
+    let mut peer = PipedStdout::spawn(command);
+    assert!(peer.first_line().starts_with("joined "));
+    peer.close_stdout();
+    let mut stdin = peer.child().stdin.take().unwrap();
     std::io::Write::write_all(&mut stdin, b"hello\n").unwrap();
-    let deadline = Instant::now() + WAIT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the peer did not end after its stdout closed");
-        }
-        thread::sleep(Duration::from_millis(10));
-    };
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let (status, stderr) = peer.wait_exit(WAIT, "the peer did not end after its stdout closed");
     assert_eq!(status.code(), Some(0), "as `head` expects: {stderr}");
     assert_eq!(stderr, "", "no panic, no error");
 }

@@ -4,13 +4,12 @@
 // In a test, an unwrap that fails fails the test, which is what it should do.
 #![allow(clippy::unwrap_used)]
 
-use std::io::Read;
 use std::net::UdpSocket;
 use std::process::{Command, Stdio};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use lesson_testing::{Program, WAIT, assert_one_line_error, python, run};
+use lesson_testing::{PipedStdout, Program, WAIT, assert_one_line_error, python, run};
 
 const SENDER: &str = env!("CARGO_BIN_EXE_udp-sender");
 
@@ -105,30 +104,13 @@ fn a_reply_with_control_characters_is_shown_not_obeyed() {
 /// `udp-sender --port 9 -m hi | true`: stdout is a pipe whose reader has gone.
 #[test]
 fn a_closed_stdout_ends_the_sender_quietly() {
-    let mut child = Command::new(SENDER)
+    let mut command = Command::new(SENDER);
+    command
         .args(["--port", "9", "-m", "hi", "-m", "again"])
-        .env("RUST_BACKTRACE", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let deadline = Instant::now() + WAIT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "still running after {WAIT:?}");
-        thread::sleep(Duration::from_millis(10));
-    };
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+        .stdin(Stdio::null());
+    let mut sender = PipedStdout::spawn(command);
+    sender.close_stdout();
+    let (status, stderr) = sender.wait_exit(WAIT, "the sender did not end");
     assert_eq!(status.code(), Some(0), "as `head` expects: {stderr}");
     assert_eq!(stderr, "", "no panic, no error");
 }

@@ -8,11 +8,9 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, ChildStdout, Command, Stdio};
-use std::sync::mpsc;
-use std::thread;
+use std::process::Command;
 
-use lesson_testing::{Program, WAIT, read_text, tcp_peer};
+use lesson_testing::{PipedStdout, Program, read_text, tcp_peer};
 
 pub const ECHO: &str = env!("CARGO_BIN_EXE_tcp-echo-threaded");
 
@@ -39,48 +37,13 @@ pub fn ask(peer: &mut TcpStream, msg: &str) -> String {
     String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 
-/// A server whose stdout is a pipe the test holds: `log.take()` and drop it to
-/// close stdout (as `| true` does), or keep it and never read it.
-pub struct PipedServer {
-    pub child: Child,
-    pub addr: SocketAddr,
-    pub log: Option<ChildStdout>,
-}
-
-impl PipedServer {
-    /// `tcp-echo-threaded server --port 0` plus `args`, stdout a pipe.
-    pub fn start(args: &[&str]) -> PipedServer {
-        let mut child = Command::new(ECHO)
-            .args(["server", "--port", "0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut stdout = child.stdout.take().unwrap();
-        // The `listening on` line, byte by byte, so nothing more is taken from the pipe.
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            let mut line = Vec::new();
-            let mut byte = [0u8];
-            while stdout.read_exact(&mut byte).is_ok() && byte[0] != b'\n' {
-                line.push(byte[0]);
-            }
-            let _ = tx.send((String::from_utf8_lossy(&line).into_owned(), stdout));
-        });
-        let (line, stdout) = rx.recv_timeout(WAIT).expect("a listening on line");
-        let addr = line.strip_prefix("listening on ").unwrap().parse().unwrap();
-        PipedServer {
-            child,
-            addr,
-            log: Some(stdout),
-        }
-    }
-}
-
-impl Drop for PipedServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `tcp-echo-threaded server --port 0` plus `args`, stdout a pipe the test holds,
+/// read up to its `listening on` line: `close_stdout()` closes it (as `| true`
+/// does), or keep it and never read it.
+pub fn piped_server(args: &[&str]) -> (PipedStdout, SocketAddr) {
+    let mut command = Command::new(ECHO);
+    command.args(["server", "--port", "0"]).args(args);
+    let mut server = PipedStdout::spawn(command);
+    let addr = server.listening_addr();
+    (server, addr)
 }
