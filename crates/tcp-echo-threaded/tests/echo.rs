@@ -11,7 +11,7 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 mod common;
 
@@ -223,6 +223,107 @@ fn a_client_that_never_reads_holds_its_thread_only_until_the_send_timeout() {
         "{closed}"
     );
     assert_eq!(ask(&mut welcomed(addr), "next"), "Hello, next!");
+}
+
+/// A client past the welcome whose reading paces the server's sends: a small
+/// receive buffer (SO_RCVBUF before connect, so the TCP window it offers stays
+/// small) and Ethernet's MSS. With loopback's 64 KiB MSS the server's send buffer
+/// grows to 4 MiB and holds every answer at once; with 1460 it stays near 200 KiB.
+/// Its own send buffer is small too, so that its writes wait for the server to read.
+/// [`WAIT`] is its read and write timeout.
+fn small_window_peer(addr: SocketAddr) -> TcpStream {
+    let domain = socket2::Domain::for_address(addr);
+    let socket = socket2::Socket::new(domain, socket2::Type::STREAM, None).unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    socket.set_send_buffer_size(16384).unwrap();
+    socket.set_tcp_mss(1460).unwrap();
+    socket.connect_timeout(&addr.into(), WAIT).unwrap();
+    let mut peer: TcpStream = socket.into();
+    peer.set_read_timeout(Some(WAIT)).unwrap();
+    peer.set_write_timeout(Some(WAIT)).unwrap();
+    assert_eq!(read_text(&mut peer, 8), "Welcome!");
+    peer
+}
+
+/// What a client sent, from the server's answers to it: "Hello, <piece>!" for each
+/// piece of a recv (a line, or the part of one that the recv held), ending as the
+/// piece did. So the same bytes come back wherever the recvs cut the lines.
+fn unanswer(answers: &str) -> String {
+    let (mut sent, mut rest) = (String::new(), answers);
+    while !rest.is_empty() {
+        let at = answers.len() - rest.len();
+        let (piece, after) = rest
+            .strip_prefix("Hello, ")
+            .and_then(|body| body.split_once('!'))
+            .unwrap_or_else(|| panic!("no answer at byte {at} of {}", answers.len()));
+        sent.push_str(piece);
+        rest = after;
+        if let Some(after) = rest.strip_prefix('\n') {
+            sent.push('\n');
+            rest = after;
+        }
+    }
+    sent
+}
+
+#[test]
+fn a_slow_but_alive_reader_is_kept_past_the_send_timeout() {
+    // --send-timeout bounds a send that makes NO progress, not a slow conversation.
+    // That a client that stops reading IS dropped is the test above,
+    // a_client_that_never_reads_holds_its_thread_only_until_the_send_timeout.
+    let (mut server, addr) = server(&["--send-timeout", "1"]);
+    let mut peer = small_window_peer(addr);
+    let peer_addr = peer.local_addr().unwrap();
+    // 600 lines of 1 KB, with no '!' in them: about 610 KB of answers.
+    let lines = 600;
+    let sent: String = (0..lines)
+        .map(|i| format!("{i:04} {}\n", "slowreader".repeat(100)))
+        .collect();
+    let started = Instant::now();
+    let writer = {
+        let (mut writer, sent) = (peer.try_clone().unwrap(), sent.clone());
+        thread::spawn(move || {
+            writer.write_all(sent.as_bytes())?;
+            let wrote = started.elapsed();
+            // Half-closed: the server answers all it has read, then closes.
+            writer.shutdown(Shutdown::Write)?;
+            Ok::<_, std::io::Error>(wrote)
+        })
+    };
+    // At most 4 KiB every 20 ms (under 200 KB/s), for about 4 s: the server's sends
+    // wait for us all along, but never long without progress (it keeps this reader
+    // with --send-timeout 0.03 too; 0.01, under our 20 ms pause, drops it).
+    let (mut answers, mut buf, mut error) = (Vec::new(), [0; 4096], None);
+    while started.elapsed() < 3 * WAIT {
+        match peer.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => answers.extend_from_slice(&buf[..n]),
+            Err(e) => {
+                error = Some(e);
+                break;
+            }
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    let read = started.elapsed();
+    let closed = server.wait_for_text(&format!("connection from {peer_addr} closed"));
+    let what = format!("{} bytes in {read:?} ({error:?}); {closed}", answers.len());
+    assert!(
+        closed.ends_with("closed: the client closed its side"),
+        "{what}"
+    );
+    assert!(error.is_none(), "{what}");
+    let got = unanswer(&String::from_utf8(answers).unwrap());
+    assert_eq!(got.lines().count(), lines, "every answer came: {what}");
+    assert!(got == sent, "the answers, in order and whole: {what}");
+    // Our writes waited for the server, and so the server for us, for well over the
+    // timeout in all: a server that bounded the total wait would have dropped us.
+    let wrote = writer.join().unwrap().unwrap();
+    eprintln!("{what}; the last line was taken after {wrote:?}");
+    assert!(
+        wrote > Duration::from_millis(1500),
+        "the server never waited long: {wrote:?}"
+    );
 }
 
 #[test]

@@ -4,8 +4,9 @@
 // In a test, an unwrap that fails fails the test, which is what it should do.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, ToSocketAddrs};
+use std::fs;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -358,6 +359,61 @@ fn localhost_reaches_a_server_on_either_loopback_address() {
             "server on {host}"
         );
     }
+}
+
+#[test]
+#[ignore = "needs root: unshare --mount and mount --bind (util-linux; scripts/ci.sh runs it)"]
+fn a_name_whose_first_address_refuses_is_reached_at_the_next() {
+    // The client tries each address a name stands for, as Python's create_connection
+    // does. Here localhost is only 127.0.0.1, so a made-up name stands for ::1 first and
+    // 127.0.0.1 second, in an /etc/hosts of its own: bind-mounted over the real one in
+    // a private mount namespace (unshare --mount), which only the client runs in.
+    let uid = lesson_testing::proc_status(std::process::id(), "Uid");
+    assert_eq!(uid, 0, "needs root, for unshare --mount and mount --bind");
+    // The server listens on 127.0.0.1 only, so on ::1 the port refuses.
+    let (_server, addr) = server(&[]);
+    let port = addr.port().to_string();
+    let v6 = SocketAddr::new(Ipv6Addr::LOCALHOST.into(), addr.port());
+    let refused = TcpStream::connect_timeout(&v6, WAIT).map(drop);
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.kind() == ErrorKind::ConnectionRefused),
+        "nothing may listen on {v6}: {refused:?}"
+    );
+    let hosts = std::env::temp_dir().join(format!("tcp-greeter-hosts-{}", std::process::id()));
+    fs::write(&hosts, "::1 fallback.test\n127.0.0.1 fallback.test\n").unwrap();
+    // getent shows on stderr the order glibc's getaddrinfo gives (std asks it too).
+    let script = r#"mount --bind "$1" /etc/hosts && getent ahosts fallback.test >&2 &&
+        exec "$2" client --host fallback.test --port "$3""#;
+    let mut command = Command::new("unshare");
+    command.args([
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        script,
+        "sh",
+    ]);
+    command.arg(&hosts).args([GREETER, &port]);
+    let (status, stdout, stderr) = run(command, b"", WAIT);
+    fs::remove_file(&hosts).unwrap();
+    let real = fs::read_to_string("/etc/hosts").unwrap();
+    assert!(
+        !real.contains("fallback.test"),
+        "the real /etc/hosts changed"
+    );
+    let order: Vec<&str> = (stderr.lines())
+        .filter_map(|line| line.split_once(" STREAM").map(|(ip, _)| ip.trim()))
+        .collect();
+    eprintln!("getaddrinfo(\"fallback.test\") in the namespace: {order:?}");
+    assert_eq!(order, ["::1", "127.0.0.1"], "::1 must come first: {stderr}");
+    assert!(status.success(), "{stderr}");
+    assert_eq!(
+        stdout,
+        format!("connected to {addr}\n{GREETING}\nserver closed the connection\n")
+    );
 }
 
 #[test]
