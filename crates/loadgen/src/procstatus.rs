@@ -36,30 +36,54 @@ impl Status {
     }
 }
 
-/// CPU time process `pid` has used so far, user and system, in seconds: fields 14
-/// and 15 of /proc/<pid>/stat, summed over all its threads. They count clock ticks
-/// of 1/100 s (USER_HZ, 100 on every mainstream Linux).
-pub fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
+/// CPU time a process has used: in its own code (user) and in the kernel on its behalf
+/// (system: syscalls, and the loopback TCP work its sends set off), in seconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Cpu {
+    pub user: f64,
+    pub system: f64,
+}
+
+impl Cpu {
+    pub fn total(self) -> f64 {
+        self.user + self.system
+    }
+
+    fn minus(self, earlier: Cpu) -> Cpu {
+        Cpu {
+            user: self.user - earlier.user,
+            system: self.system - earlier.system,
+        }
+    }
+}
+
+/// CPU time process `pid` has used so far: fields 14 (utime) and 15 (stime) of
+/// /proc/<pid>/stat, summed over all its threads. They count clock ticks of 1/100 s
+/// (USER_HZ, 100 on every mainstream Linux).
+pub fn cpu_seconds(pid: u32) -> anyhow::Result<Cpu> {
     let path = format!("/proc/{pid}/stat");
     let text = std::fs::read_to_string(&path)
         .map_err(|e| anyhow::anyhow!("cannot read {path} (is process {pid} running?): {e}"))?;
     parse_cpu(&text).ok_or_else(|| anyhow::anyhow!("{path} is not in the expected format"))
 }
 
-fn parse_cpu(stat: &str) -> Option<f64> {
+fn parse_cpu(stat: &str) -> Option<Cpu> {
     // The command name, field 2, is in parentheses and may hold spaces.
     let after_name = &stat[stat.rfind(')')? + 1..];
     let fields: Vec<&str> = after_name.split_whitespace().collect();
     // after_name starts at field 3, so utime (14) and stime (15) are at 11 and 12.
     let utime: u64 = fields.get(11)?.parse().ok()?;
     let stime: u64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) as f64 / 100.0)
+    Some(Cpu {
+        user: utime as f64 / 100.0,
+        system: stime as f64 / 100.0,
+    })
 }
 
 /// A process's CPU time over part of a run, to put beside the rate it achieved.
 pub struct CpuMeter {
     pid: u32,
-    start: f64,
+    start: Cpu,
 }
 
 impl CpuMeter {
@@ -70,16 +94,16 @@ impl CpuMeter {
         })
     }
 
-    /// CPU seconds used since `start`.
-    pub fn used(&self) -> anyhow::Result<f64> {
-        Ok(cpu_seconds(self.pid)? - self.start)
+    /// CPU time used since `start`.
+    pub fn used(&self) -> anyhow::Result<Cpu> {
+        Ok(cpu_seconds(self.pid)?.minus(self.start))
     }
 }
 
 /// CPU time of the server (if its pid is known) and of the load generator over a run.
 pub struct CpuUse {
-    server: Option<f64>,
-    own: f64,
+    server: Option<Cpu>,
+    own: Cpu,
 }
 
 impl CpuUse {
@@ -90,14 +114,15 @@ impl CpuUse {
         })
     }
 
-    /// Adds the CPU microseconds per unit of work (`server_cpu_us`, `loadgen_cpu_us`):
-    /// where the two cores' time went.
+    /// Adds the CPU microseconds per unit of work (`server_cpu_us`, of which
+    /// `server_sys_us` in the kernel, and `loadgen_cpu_us`): where the two cores' time went.
     pub fn put_into(self, mut summary: Summary, units: u64) -> Summary {
         let per_unit = |seconds: f64| seconds * 1e6 / units.max(1) as f64;
         if let Some(server) = self.server {
-            summary = summary.num("server_cpu_us", per_unit(server), 1);
+            summary = summary.num("server_cpu_us", per_unit(server.total()), 1);
+            summary = summary.num("server_sys_us", per_unit(server.system), 1);
         }
-        summary.num("loadgen_cpu_us", per_unit(self.own), 1)
+        summary.num("loadgen_cpu_us", per_unit(self.own.total()), 1)
     }
 }
 
@@ -121,9 +146,10 @@ mod tests {
     #[test]
     fn reads_cpu_ticks_past_a_name_with_spaces() {
         let stat = "42 (a (b) c) S 1 42 42 0 -1 4194304 100 0 0 0 250 150 0 0 20 0 1 0";
-        assert_eq!(parse_cpu(stat), Some(4.0));
+        let cpu = parse_cpu(stat).unwrap();
+        assert_eq!((cpu.user, cpu.system, cpu.total()), (2.5, 1.5, 4.0));
         assert_eq!(parse_cpu("42 (x) S 1"), None);
-        assert!(cpu_seconds(std::process::id()).unwrap() >= 0.0);
+        assert!(cpu_seconds(std::process::id()).unwrap().total() >= 0.0);
     }
 
     #[test]
