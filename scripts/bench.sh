@@ -34,6 +34,11 @@ RUNS=$([ "$SMOKE" = 1 ] && echo 1 || echo 3)
 DURATION=$([ "$SMOKE" = 1 ] && echo 0.5 || echo 3)
 BEGAN=$(date +%s)
 LOAD_AT_START=$(cut -d" " -f1-3 /proc/loadavg)
+# The load average lags by minutes (a bench run just before, with lesson 4's 1,000
+# threads, still shows in it), so also measure how idle the CPUs are for one second now.
+cpu_times() { awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
+read -r IDLE0 ALL0 < <(cpu_times); sleep 1; read -r IDLE1 ALL1 < <(cpu_times)
+IDLE_AT_START=$(awk -v i=$((IDLE1 - IDLE0)) -v a=$((ALL1 - ALL0)) 'BEGIN { printf "%.0f", a ? 100 * i / a : 0 }')
 
 # 10,000 connections need 10,000 descriptors in the load generator and (at least)
 # as many in the server: raise the soft limit to the hard one.
@@ -163,7 +168,7 @@ RESULT=$OUT/$DATE.md
         "Linux $(uname -r), $(python3 --version 2>&1), $(rustc --version | cut -d' ' -f1-2)," \
         "commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')."
     [ "$BIN" != target/release ] && echo "Lesson binaries from \`$BIN\` (built from the lesson branches before they were merged)."
-    echo "Load average when it started: $LOAD_AT_START (other work on the machine makes every number noisier)."
+    echo "When it started: CPUs ${IDLE_AT_START}% idle over one second, load average $LOAD_AT_START (other work on the machine makes every number noisier; the load average also still counts a run that just ended)."
     echo "Median of $RUNS runs per measurement, Rust and Python alternating, a fresh server for each run; took $(( $(date +%s) - BEGAN )) s."
     echo
     echo "| comparison | target | measured | verdict |"
