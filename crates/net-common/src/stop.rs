@@ -10,15 +10,18 @@
 
 use std::time::Duration;
 
-/// Installs the Ctrl-C (SIGINT) handler: it says `stopping (Ctrl-C)`, runs `goodbye`,
-/// lets the log write what it holds, and exits with code 0. Install it (once) before the
-/// `listening on` line, so Ctrl-C works as soon as anyone can connect.
+/// Installs the Ctrl-C (SIGINT) handler, a thread that runs [`stopping`]. Install it
+/// (once) before the `listening on` line, so Ctrl-C works as soon as anyone can connect.
 pub fn on_ctrl_c(goodbye: impl Fn() + Send + 'static) -> anyhow::Result<()> {
-    ctrlc::set_handler(move || {
-        crate::say!("stopping (Ctrl-C)");
-        goodbye();
-        crate::out::flush(Duration::from_millis(300));
-        std::process::exit(0);
-    })
-    .map_err(|e| anyhow::anyhow!("cannot install the Ctrl-C handler: {e}"))
+    ctrlc::set_handler(move || stopping(&goodbye))
+        .map_err(|e| anyhow::anyhow!("cannot install the Ctrl-C handler: {e}"))
+}
+
+/// What Ctrl-C does: says `stopping (Ctrl-C)`, runs `goodbye`, lets the log write what
+/// it holds, and exits with code 0. An event loop that waits for Ctrl-C itself calls it.
+pub fn stopping(goodbye: impl Fn()) -> ! {
+    crate::say!("stopping (Ctrl-C)");
+    goodbye();
+    crate::out::flush(Duration::from_millis(300));
+    std::process::exit(0);
 }

@@ -6,8 +6,7 @@
 use std::collections::HashMap;
 use std::fs;
 use std::io::{self, ErrorKind, Read, Write};
-use std::os::unix::fs::FileTypeExt;
-use std::os::unix::net::UnixStream;
+use std::os::unix::{fs::FileTypeExt, net::UnixStream};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -17,6 +16,7 @@ use mio::net::{TcpListener, UnixListener};
 use mio::{Events, Interest, Poll, Registry, Token};
 use net_common::cli::{self, ServerArgs};
 use net_common::{Encoding, errors, out, say, sockets, stop, text};
+use signal_hook_mio::v1_0::Signals;
 
 /// Lesson 4's "Hello, <message>!" server on one thread with an event loop. Its client
 /// is lesson 4's: cargo run -p tcp-echo-threaded -- client (or nc 127.0.0.1 13145).
@@ -47,6 +47,7 @@ struct Server {
 
 /// The listening socket's token (selectors' `key.data`); connections get 1, 2, 3, ...
 const LISTENER: Token = Token(0);
+const CTRL_C: Token = Token(usize::MAX);
 
 /// Bytes of answers one connection may have waiting. Above this, the server reads no more
 /// from it (backpressure): a client that never reads costs this much memory, no more.
@@ -61,12 +62,12 @@ fn main() -> ExitCode {
 }
 
 fn server(args: Server) -> anyhow::Result<()> {
-    // Ctrl-C ends the program (our --unix file goes first), and the kernel closes every socket:
-    // each client sees a clean end of stream. Nothing needs waking, so no mio Waker.
-    let own_file = args.unix.clone().unwrap_or_default();
-    stop::on_ctrl_c(move || drop(fs::remove_file(&own_file)))?;
     // sel = selectors.DefaultSelector(): epoll on Linux, kqueue on macOS and BSD.
     let mut poll = Poll::new().map_err(|e| errors::io("epoll_create", e))?;
+    // Ctrl-C is one more source for the selector (Python: signal.set_wakeup_fd): no thread.
+    let mut ctrl_c = Signals::new([libc::SIGINT]).map_err(|e| errors::io("sigaction", e))?;
+    poll.registry()
+        .register(&mut ctrl_c, CTRL_C, Interest::READABLE)?;
     let mut state = EventLoop {
         listener: listen(&args, poll.registry())?,
         conns: HashMap::new(),
@@ -84,6 +85,7 @@ fn server(args: Server) -> anyhow::Result<()> {
             // for key, mask in events: key.data says whose socket is ready.
             match event.token() {
                 LISTENER => state.accept_all(poll.registry()),
+                CTRL_C => stop::stopping(|| drop(args.unix.as_ref().map(fs::remove_file))),
                 token => state.serve(token, poll.registry()),
             }
         }

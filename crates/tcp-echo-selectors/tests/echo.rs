@@ -130,8 +130,8 @@ fn two_hundred_clients_at_once_on_one_thread() {
 fn five_hundred_connect_disconnect_cycles_leave_no_descriptor_behind() {
     let (server, addr) = server(&[]);
     let (threads, fds) = threads_and_fds(&server);
-    // main loop, net-common's log writer, the Ctrl-C handler's thread: never more.
-    assert!(threads <= 3, "{threads} threads at the start");
+    // The loop and net-common's log writer (Ctrl-C is a source in the loop): never more.
+    assert!(threads <= 2, "{threads} threads at the start");
     for i in 0..500 {
         let mut peer = tcp_peer(addr);
         match i % 3 {
