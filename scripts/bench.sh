@@ -166,7 +166,7 @@ RESULT=$OUT/$DATE.md
     echo "<!-- Written by scripts/bench.sh on $(date -u '+%Y-%m-%d %H:%M UTC'); do not edit by hand. -->"
     echo "**Run of $DATE** on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'))," \
         "Linux $(uname -r), $(python3 --version 2>&1), $(rustc --version | cut -d' ' -f1-2)," \
-        "commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')."
+        "commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD 2>/dev/null || echo ', with uncommitted changes')."
     [ "$BIN" != target/release ] && echo "Lesson binaries from \`$BIN\` (built from the lesson branches before they were merged)."
     echo "When it started: CPUs ${IDLE_AT_START}% idle over one second, load average $LOAD_AT_START (other work on the machine makes every number noisier; the load average also still counts a run that just ended)."
     echo "Median of $RUNS runs per measurement, Rust and Python alternating, a fresh server for each run; took $(( $(date +%s) - BEGAN )) s."
