@@ -39,17 +39,30 @@ if have_bin tcp-echo-selectors && have_bin tcp-echo-threaded; then
         rt=$(ratio "${med[loop.rate]}" "${med[threads.rate]}")
         rp=$(ratio "${med[loop.rate]}" "${med[python.rate]}")
         cpu() { echo "${med[$1.server_cpu_us]} (${med[$1.server_sys_us]})"; }
-        section "| $n | ${med[loop.rate]} | ${med[threads.rate]} | ${med[python.rate]} | ${rt}× | ${rp}× | ${med[loop.p50_us]} / ${med[loop.p99_us]} | ${med[threads.p50_us]} / ${med[threads.p99_us]} | ${med[python.p50_us]} / ${med[python.p99_us]} | $(cpu loop) / $(cpu threads) / $(cpu python) |"
+        lat() { echo "${med[$1.p50_us]} / ${med[$1.p99_us]}"; }
+        RATE_ROWS+="| $n | ${med[loop.rate]} | ${med[threads.rate]} | ${med[python.rate]} | ${rt}× | ${rp}× |"$'\n'
+        DETAIL_ROWS+="| $n | $(cpu loop) | $(cpu threads) | $(cpu python) | $(lat loop) | $(lat threads) | $(lat python) |"$'\n'
     }
-    TABLE_HEAD="| clients | event loop rate | threads rate | Python rate | ÷ threads | ÷ Python | event loop p50 / p99 | threads p50 / p99 | Python p50 / p99 | CPU µs/rt (of which kernel): loop / threads / Python |
-|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    # tables: the two tables of the rows that rates() collected (narrow enough for the book).
+    tables() {
+        section "| clients | event loop rate | threads rate | Python rate | loop ÷ threads | loop ÷ Python |
+|---:|---:|---:|---:|---:|---:|
+${RATE_ROWS%$'\n'}"
+        section "
+Each server's CPU time per round trip in µs, with the part spent in the kernel in brackets, and the latency (p50 / p99, µs):
+"
+        section "| clients | CPU loop | CPU threads | CPU Python | p50 / p99 loop | p50 / p99 threads | p50 / p99 Python |
+|---:|---:|---:|---:|---:|---:|---:|
+${DETAIL_ROWS%$'\n'}"
+        RATE_ROWS="" DETAIL_ROWS=""
+    }
+    RATE_ROWS="" DETAIL_ROWS=""
 
     CLIENTS=(1 100 1000)
     [ "$SMOKE" = 1 ] && CLIENTS=(1 100)
     section "### tcp-echo-selectors (one thread) against tcp-echo-threaded and the Python selectors server"
-    section "Round trips per second (each client has one message in flight), latency in µs, and each server's CPU time per round trip in µs, with the part spent in the kernel (system time: the recv, the send, and the loopback TCP work a send sets off) in brackets.
+    section "Round trips per second (each client has one message in flight). The kernel's part of the CPU time below is system time: the recv, the send, and the loopback TCP work a send sets off.
 "
-    section "$TABLE_HEAD"
     for n in "${CLIENTS[@]}"; do
         rates "$n" shared
         label=$n; [ "$n" = 1000 ] && label=1,000
@@ -67,6 +80,7 @@ if have_bin tcp-echo-selectors && have_bin tcp-echo-threaded; then
             target "ceiling over Python, $label clients" "(Python's CPU ÷ the loop's kernel CPU per round trip)" "${ceiling}×" "info"
         fi
     done
+    tables
 
     # The same with the server and the load generator on separate CPUs: loadgen then
     # cannot take the server's CPU. Lesson 4 loses its second CPU here, so its ratio
@@ -75,7 +89,6 @@ if have_bin tcp-echo-selectors && have_bin tcp-echo-threaded; then
         section "### The same, server on CPU 1 and the load generator on CPU 0 (taskset)"
         section "Each server gets one CPU to itself, lesson 4's threads included; the rule of the other tables (no pinning) is the one the targets use.
 "
-        section "$TABLE_HEAD"
         LOADGEN_SHARED=$LOADGEN
         LOADGEN=$WORK/loadgen-cpu0
         printf '#!/bin/sh\nexec taskset -c 0 %s "$@"\n' "$PWD/$LOADGEN_SHARED" >"$LOADGEN"
@@ -86,6 +99,7 @@ if have_bin tcp-echo-selectors && have_bin tcp-echo-threaded; then
             [ "$n" = 1000 ] && target "pinned: event loop rate, $label clients" "(measured, no target)" "${rt}× threads" "info"
             target "pinned: event loop rate, $label clients" "(measured, no target)" "${rp}× Python" "info"
         done
+        tables
         LOADGEN=$LOADGEN_SHARED
     fi
     unset med
