@@ -34,6 +34,9 @@ RUNS=$([ "$SMOKE" = 1 ] && echo 1 || echo 3)
 DURATION=$([ "$SMOKE" = 1 ] && echo 0.5 || echo 3)
 BEGAN=$(date +%s)
 LOAD_AT_START=$(cut -d" " -f1-3 /proc/loadavg)
+# Which code is measured: the commit, and whether the tree differed from it (checked now,
+# before this run writes its own results file).
+COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD 2>/dev/null || echo ', with uncommitted changes')"
 # The load average lags by minutes (a bench run just before, with lesson 4's 1,000
 # threads, still shows in it), so also measure how idle the CPUs are for one second now.
 cpu_times() { awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
@@ -166,7 +169,7 @@ RESULT=$OUT/$DATE.md
     echo "<!-- Written by scripts/bench.sh on $(date -u '+%Y-%m-%d %H:%M UTC'); do not edit by hand. -->"
     echo "**Run of $DATE** on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'))," \
         "Linux $(uname -r), $(python3 --version 2>&1), $(rustc --version | cut -d' ' -f1-2)," \
-        "commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD 2>/dev/null || echo ', with uncommitted changes')."
+        "commit $COMMIT."
     [ "$BIN" != target/release ] && echo "Lesson binaries from \`$BIN\` (built from the lesson branches before they were merged)."
     echo "When it started: CPUs ${IDLE_AT_START}% idle over one second, load average $LOAD_AT_START (other work on the machine makes every number noisier; the load average also still counts a run that just ended)."
     echo "Median of $RUNS runs per measurement, Rust and Python alternating, a fresh server for each run; took $(( $(date +%s) - BEGAN )) s."
