@@ -88,6 +88,13 @@ pub fn line(args: Arguments<'_>) {
     }
 }
 
+/// A client's last words: while the returned lock lives, no other thread prints (this one
+/// still can: the lock is reentrant), so a main loop that ends meanwhile cannot repeat a
+/// goodbye. A server's log keeps writing, so it gets no lock.
+pub fn last_words() -> Option<std::io::StdoutLock<'static>> {
+    LOG.get().is_none().then(|| std::io::stdout().lock())
+}
+
 /// Waits up to `timeout` for the log to be written, e.g. before the program exits.
 pub fn flush(timeout: Duration) {
     match LOG.get() {

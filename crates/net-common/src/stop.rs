@@ -20,6 +20,7 @@ pub fn on_ctrl_c(goodbye: impl Fn() + Send + 'static) -> anyhow::Result<()> {
 /// What Ctrl-C does: says `stopping (Ctrl-C)`, runs `goodbye`, lets the log write what
 /// it holds, and exits with code 0. An event loop that waits for Ctrl-C itself calls it.
 pub fn stopping(goodbye: impl Fn()) -> ! {
+    let _only_us = crate::out::last_words();
     crate::say!("stopping (Ctrl-C)");
     goodbye();
     crate::out::flush(Duration::from_millis(300));

@@ -139,6 +139,24 @@ fn messages_given_with_m_are_sent_then_the_peer_leaves() {
     );
 }
 
+/// Ctrl-C and the end of input at almost the same moment: the handler says goodbye and
+/// exits while the main loop, seeing the end of input, would say it too. Once
+/// "stopping (Ctrl-C)" is out, nothing else may print: "left" comes once. (Before the
+/// handler held stdout until the exit, about one try in ten printed "left" twice.)
+#[test]
+fn ctrl_c_with_the_end_of_input_says_left_once() {
+    for attempt in 0..30 {
+        let mut peer = start(0, &[]);
+        peer.program.interrupt();
+        assert_eq!(peer.program.line(), "stopping (Ctrl-C)");
+        // wait_exit closes stdin at once: the main loop ends its input now.
+        let (status, rest) = peer.program.wait_exit(Duration::from_secs(2));
+        assert!(status.success(), "attempt {attempt}: exit status {status}");
+        let left = format!("left 230.0.0.1:{}", peer.port);
+        assert_eq!(rest, [left], "attempt {attempt}");
+    }
+}
+
 #[test]
 fn ctrl_c_stops_a_peer_within_a_second() {
     let mut peer = start(0, &[]);
