@@ -27,12 +27,10 @@ pub fn read_from_client(
             return Err(io::Error::new(ErrorKind::InvalidData, "line too long"));
         }
         if let Some(end) = newline {
-            let mut line: Vec<u8> = pending.drain(..=end).collect();
-            line.pop(); // the '\n'
-            if line.last() == Some(&b'\r') {
-                line.pop(); // nc -C and telnet end lines with "\r\n"
-            }
-            return Ok(Some(line));
+            let line: Vec<u8> = pending.drain(..=end).collect();
+            // Without its '\n', or the "\r\n" that nc -C and telnet end lines with.
+            let body = line.strip_suffix(b"\r\n").unwrap_or(&line[..end]);
+            return Ok(Some(body.to_vec()));
         }
         // Wait as long as it takes between messages, but only a moment inside one.
         let inside = !pending.is_empty();

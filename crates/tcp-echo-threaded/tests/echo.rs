@@ -217,10 +217,18 @@ fn a_client_that_never_reads_holds_its_thread_only_until_the_send_timeout() {
         .unwrap();
     // Our writes end by timing out once the server, blocked sending, stops reading.
     while deaf.write_all(&[b'x'; 1000]).is_ok() {}
+    let stopped = Instant::now(); // 200 ms or more after the server's send began to wait
     let closed = server.wait_for_text(&format!("connection from {deaf_addr} closed"));
     assert!(
         closed.ends_with("closed: the client read nothing for 0.5s"),
         "{closed}"
+    );
+    // Within one timeout: sending the rest of an answer with write_all after a short
+    // send gave it a second and a third (0.93-0.95 s later here); sendall makes one send.
+    let took = stopped.elapsed();
+    assert!(
+        took < Duration::from_millis(500),
+        "closed {took:?} after it stopped reading"
     );
     assert_eq!(ask(&mut welcomed(addr), "next"), "Hello, next!");
 }
