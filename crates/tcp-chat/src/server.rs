@@ -81,7 +81,7 @@ pub fn run(opts: ServerOpts) -> anyhow::Result<()> {
 fn welcome(id: u64, s: TcpStream, addr: SocketAddr, room: &Arc<Room>) -> io::Result<()> {
     // The kernel's send buffer is a queue too: a small one keeps what waits in ours.
     SockRef::from(&s).set_send_buffer_size(64 * 1024)?;
-    // SO_SNDTIMEO: a send that sends nothing for this long fails with WouldBlock.
+    // SO_SNDTIMEO: a send that cannot hand over all its bytes in this long ends early.
     s.set_write_timeout(Some(Duration::from_secs_f64(room.opts.stall_timeout)))?;
     let s = Arc::new(s); // both threads use it: &TcpStream can read and write
     let queue = room.join(id, addr, s.clone());

@@ -4,10 +4,10 @@
 // In a test, an unwrap that fails fails the test, which is what it should do.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
@@ -17,8 +17,8 @@ mod common;
 
 use common::{ECHO, ask, server, socket_path, welcomed};
 use lesson_testing::{
-    Program, WAIT, assert_fails_with, assert_help_shows, eventually, lesson_bin, open_fds,
-    proc_status, python, read_text, run, tcp_peer, thread_count,
+    PipedStdout, Program, WAIT, assert_fails_with, assert_help_shows, eventually, lesson_bin,
+    open_fds, proc_status, python, read_text, run, tcp_peer, thread_count,
 };
 use net_common::Encoding;
 
@@ -315,33 +315,27 @@ fn ctrl_c_with_50_clients_exits_0_within_a_second_and_every_client_sees_the_end(
 
 #[test]
 #[cfg(target_os = "linux")]
-fn a_closed_stdout_does_not_stop_the_serving() {
-    // `server | true`: the reader of our stdout is gone after the first line.
-    let mut child = Command::new(ECHO)
-        .args(["server", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    // The BufReader is dropped: the pipe's reading end is closed now.
-    let addr: SocketAddr = first
-        .trim()
-        .trim_start_matches("listening on ")
-        .parse()
-        .unwrap();
+fn a_closed_stdout_does_not_stop_the_serving_and_ctrl_c_still_exits_0() {
+    // `server | head -1`: the reader of our stdout is gone after the first line.
+    let mut command = Command::new(ECHO);
+    command.args(["server", "--port", "0"]);
+    let mut server = PipedStdout::spawn(command);
+    let addr = server.listening_addr();
+    server.close_stdout();
     for i in 0..50 {
         assert_eq!(
             ask(&mut welcomed(addr), &format!("{i}")),
             format!("Hello, {i}!")
         );
     }
-    assert!(child.try_wait().unwrap().is_none(), "still serving");
-    let _ = child.kill();
-    let _ = child.wait();
+    assert!(server.running(), "the server died");
+    // Its goodbye goes to the same closed pipe, from the loop's own thread.
+    let open = welcomed(addr);
+    server.interrupt();
+    let (status, stderr) = server.wait_exit(Duration::from_secs(2), "after Ctrl-C");
+    assert_eq!(status.code(), Some(0), "stderr: {stderr}");
+    assert!(stderr.is_empty(), "stderr: {stderr}");
+    drop(open);
 }
 
 #[test]
