@@ -56,9 +56,8 @@ const MAX_WAITING: usize = 64 * 1024;
 
 // ANCHOR: server
 fn main() -> ExitCode {
-    errors::main(|| match cli::parse::<Cli>() {
-        Cli::Server(args) => server(args),
-    })
+    let Cli::Server(args) = cli::parse::<Cli>(); // the one subcommand
+    errors::main(|| server(args))
 }
 
 fn server(args: Server) -> anyhow::Result<()> {
@@ -67,7 +66,8 @@ fn server(args: Server) -> anyhow::Result<()> {
     // Ctrl-C is one more source for the selector (Python: signal.set_wakeup_fd): no thread.
     let mut ctrl_c = Signals::new([libc::SIGINT]).map_err(|e| errors::io("sigaction", e))?;
     poll.registry()
-        .register(&mut ctrl_c, CTRL_C, Interest::READABLE)?;
+        .register(&mut ctrl_c, CTRL_C, Interest::READABLE)
+        .map_err(|e| errors::io("register", e))?;
     let mut state = EventLoop {
         listener: listen(&args, poll.registry())?,
         conns: HashMap::new(),
