@@ -96,12 +96,14 @@ pub fn accept(listener: &TcpListener) -> (TcpStream, SocketAddr) {
 
 /// `sock.sendall(data)` under a send timeout: all of `data` within it, as in Python. One
 /// send does that (Linux's waits at most SO_SNDTIMEO in all, then returns the part it sent;
-/// `write_all` would send the rest with a new clock). A short send is `WouldBlock`.
+/// `write_all` would send the rest with a new clock). A short send is `WouldBlock`, unless
+/// the connection broke as it waited: then an empty send, which never waits, says how.
 pub fn sendall(mut sock: impl Write, data: &[u8]) -> io::Result<()> {
-    match sock.write(data)? {
-        sent if sent == data.len() => Ok(()),
-        _ => Err(io::ErrorKind::WouldBlock.into()),
+    if sock.write(data)? < data.len() {
+        let _nothing = sock.write(&[])?;
+        return Err(io::ErrorKind::WouldBlock.into());
     }
+    Ok(())
 }
 
 /// `s = socket.socket(...); s.connect((host, port))`, giving up after `timeout`.
@@ -237,6 +239,25 @@ mod tests {
         // write_all would have sent the rest with a new clock: two timeouts or more.
         let took = started.elapsed();
         assert!(took < timeout * 3 / 2, "took {took:?}");
+    }
+
+    #[test]
+    fn sendall_to_a_peer_that_resets_as_it_waits_says_reset_not_timeout() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let deaf = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (sock, _) = listener.accept().unwrap();
+        sock.set_write_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        // Closed with bytes it never read, the peer's socket sends a reset.
+        let closer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            drop(deaf);
+        });
+        let started = std::time::Instant::now();
+        let e = sendall(&sock, &vec![b'x'; 64 << 20]).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::ConnectionReset, "{e}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        closer.join().unwrap();
     }
 
     #[test]

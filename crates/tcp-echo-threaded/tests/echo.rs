@@ -233,6 +233,24 @@ fn a_client_that_never_reads_holds_its_thread_only_until_the_send_timeout() {
     assert_eq!(ask(&mut welcomed(addr), "next"), "Hello, next!");
 }
 
+#[test]
+fn a_client_that_never_reads_and_then_resets_is_logged_as_reset() {
+    let (mut server, addr) = server(&["--send-timeout", "10"]);
+    let mut deaf = tcp_peer(addr);
+    let deaf_addr = deaf.local_addr().unwrap();
+    deaf.set_write_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    while deaf.write_all(&[b'x'; 1000]).is_ok() {}
+    // Closed with the server's answers unread: the kernel sends a reset, which ends
+    // the server's waiting send at once, long before the 10 s.
+    drop(deaf);
+    let closed = server.wait_for_text(&format!("connection from {deaf_addr} closed"));
+    assert!(
+        closed.ends_with("closed: connection reset by peer"),
+        "{closed}"
+    );
+}
+
 /// A client past the welcome whose reading paces the server's sends: a small
 /// receive buffer (SO_RCVBUF before connect, so the TCP window it offers stays
 /// small) and Ethernet's MSS. With loopback's 64 KiB MSS the server's send buffer
