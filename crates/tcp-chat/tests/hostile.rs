@@ -228,6 +228,26 @@ fn a_client_that_never_reads_is_dropped_within_the_stall_timeout_while_others_go
 }
 
 #[test]
+fn a_slow_reader_is_kept_even_with_a_one_second_stall_timeout() {
+    // One send per line needs about 100 KB read per --stall-timeout on loopback
+    // (chapter 5): 400 KB/s is slow, and well clear of that.
+    let mut args = vec!["--stall-timeout", "1"];
+    args.extend(FAST);
+    let (mut server, addr) = server(&args);
+    let (reader, result) = paced_reader(addr, 400_000.0, 2000);
+    server.wait_for_text(&format!("* {reader} joined"));
+    let talker = Peer::join(addr);
+    let padding = "y".repeat(280);
+    for n in 0..2000 {
+        talker.send(&format!("t {n} {padding}"));
+    }
+    let (got, closed) = result.recv_timeout(Duration::from_secs(40)).unwrap();
+    assert!(!closed, "dropped after {} of 2000 lines", got.len());
+    let expected: Vec<u32> = (0..2000).collect();
+    assert!(numbers_by_tag(&got)["t"] == expected, "lines missing");
+}
+
+#[test]
 fn a_client_too_far_behind_is_dropped_at_max_queue_and_memory_stays_bounded() {
     let mut args = vec!["--max-queue", "200000"];
     args.extend(FAST);
