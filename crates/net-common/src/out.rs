@@ -24,6 +24,9 @@ pub const QUEUE: usize = 4096;
 /// `println!` for lessons: `say!("from {addr}: {text}")`.
 #[macro_export]
 macro_rules! say {
+    () => {
+        $crate::out::line(format_args!(""))
+    };
     ($($arg:tt)*) => {
         $crate::out::line(format_args!($($arg)*))
     };

@@ -4,7 +4,7 @@
 //! std's `TcpListener::bind` does socket + bind + listen in one call and hides the
 //! backlog (it always passes 128). These builders keep the steps and the backlog visible.
 
-use std::io::{self, Write};
+use std::io;
 use std::net::{
     IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket,
 };
@@ -22,9 +22,10 @@ pub fn resolve(host: &str, port: u16) -> anyhow::Result<SocketAddr> {
     first.ok_or_else(|| errors::unknown_host(host))
 }
 
-/// Every address `host` stands for (`localhost` may be both ::1 and 127.0.0.1; a bare
-/// ::1 is accepted as well as [::1]); an empty list is reported by the caller.
+/// Every address `host` stands for (`localhost` may be both ::1 and 127.0.0.1);
+/// an empty list is reported by the caller.
 fn resolve_all(host: &str, port: u16) -> anyhow::Result<Vec<SocketAddr>> {
+    // A bare "::1" is accepted as well as "[::1]".
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = bare.parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, port)]);
@@ -79,9 +80,10 @@ pub fn tcp_listener(addr: SocketAddr, backlog: i32) -> anyhow::Result<TcpListene
     Ok(socket.into())
 }
 
-/// `clientsocket, addr = serversocket.accept()`: waits for the next connection. A failed
-/// accept (the client gave up first, or no file descriptor is left) costs that connection,
-/// not the server: it is logged, and the wait goes on after a pause (not to fill the log).
+/// `clientsocket, addr = serversocket.accept()`: waits for the next connection.
+/// A failed accept (the client gave up before we took it, or the process is out of
+/// file descriptors) costs that one connection, not the server: it is logged and the
+/// wait goes on, after a pause so that a lasting failure does not fill the log.
 pub fn accept(listener: &TcpListener) -> (TcpStream, SocketAddr) {
     loop {
         match listener.accept() {
@@ -92,18 +94,6 @@ pub fn accept(listener: &TcpListener) -> (TcpStream, SocketAddr) {
             }
         }
     }
-}
-
-/// `sock.sendall(data)` under a send timeout: all of `data` within it, as in Python. One
-/// send does that (Linux's waits at most SO_SNDTIMEO in all, then returns the part it sent;
-/// `write_all` would send the rest with a new clock). A short send is `WouldBlock`, unless
-/// the connection broke as it waited: then an empty send, which never waits, says how.
-pub fn sendall(mut sock: impl Write, data: &[u8]) -> io::Result<()> {
-    if sock.write(data)? < data.len() {
-        let _nothing = sock.write(&[])?;
-        return Err(io::ErrorKind::WouldBlock.into());
-    }
-    Ok(())
 }
 
 /// `s = socket.socket(...); s.connect((host, port))`, giving up after `timeout`.
@@ -223,42 +213,6 @@ pub fn announce_listening(local: SocketAddr) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sendall_to_a_peer_that_never_reads_fails_within_one_timeout() {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let _deaf = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (sock, _) = listener.accept().unwrap();
-        sendall(&sock, b"fits in the buffers").unwrap();
-        let timeout = Duration::from_millis(300);
-        sock.set_write_timeout(Some(timeout)).unwrap();
-        let started = std::time::Instant::now();
-        // More than the buffers hold: the first send takes part, then times out.
-        let e = sendall(&sock, &vec![b'x'; 64 << 20]).unwrap_err();
-        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
-        // write_all would have sent the rest with a new clock: two timeouts or more.
-        let took = started.elapsed();
-        assert!(took < timeout * 3 / 2, "took {took:?}");
-    }
-
-    #[test]
-    fn sendall_to_a_peer_that_resets_as_it_waits_says_reset_not_timeout() {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let deaf = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (sock, _) = listener.accept().unwrap();
-        sock.set_write_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
-        // Closed with bytes it never read, the peer's socket sends a reset.
-        let closer = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(300));
-            drop(deaf);
-        });
-        let started = std::time::Instant::now();
-        let e = sendall(&sock, &vec![b'x'; 64 << 20]).unwrap_err();
-        assert_eq!(e.kind(), io::ErrorKind::ConnectionReset, "{e}");
-        assert!(started.elapsed() < Duration::from_secs(5));
-        closer.join().unwrap();
-    }
 
     #[test]
     fn resolve_takes_ips_and_names() {

@@ -34,7 +34,7 @@ pub struct ServerOpts {
     /// Lines a client may send at once beyond --rate, such as a pasted block of text
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
     pub burst: u32,
-    /// Drop a client whose socket takes no line for this many seconds: time for a paused terminal to resume
+    /// Drop a client that takes no byte for this many seconds: time for a paused terminal to resume
     #[arg(long, default_value_t = 30.0, value_parser = parse_seconds)]
     pub stall_timeout: f64,
     /// Drop a client when more bytes wait for it: 1 MiB is thousands of lines, 0.5 s of a terminal
@@ -81,7 +81,7 @@ pub fn run(opts: ServerOpts) -> anyhow::Result<()> {
 fn welcome(id: u64, s: TcpStream, addr: SocketAddr, room: &Arc<Room>) -> io::Result<()> {
     // The kernel's send buffer is a queue too: a small one keeps what waits in ours.
     SockRef::from(&s).set_send_buffer_size(64 * 1024)?;
-    // SO_SNDTIMEO: a send that cannot hand over all its bytes in this long ends early.
+    // SO_SNDTIMEO: a send that sends nothing for this long fails with WouldBlock.
     s.set_write_timeout(Some(Duration::from_secs_f64(room.opts.stall_timeout)))?;
     let s = Arc::new(s); // both threads use it: &TcpStream can read and write
     let queue = room.join(id, addr, s.clone());
@@ -135,11 +135,11 @@ fn server_target(id: u64, addr: SocketAddr, s: &TcpStream, room: &Room) {
 
 // ANCHOR: write_to_client
 /// One client's writer: sends what its queue holds until the room lets go of it.
-fn write_to_client(id: u64, s: &TcpStream, queue: Receiver<Arc<[u8]>>, room: &Room) {
+fn write_to_client(id: u64, mut s: &TcpStream, queue: Receiver<Arc<[u8]>>, room: &Room) {
     for line in queue {
-        match sockets::sendall(s, &line) {
+        match s.write_all(&line) {
             Ok(()) => room.sent(id, line.len()),
-            // SO_SNDTIMEO passed before the kernel took the line: it stopped reading.
+            // SO_SNDTIMEO passed with nothing sent: the client has stopped reading.
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 let why = format!("it read nothing for {} s", room.opts.stall_timeout);
                 return room.drop_member(id, &format!("{why} (--stall-timeout)"));

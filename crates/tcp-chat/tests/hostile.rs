@@ -192,7 +192,7 @@ fn dropped(observer: &mut Peer, others: &[String], who: SocketAddr) -> String {
 }
 
 #[test]
-fn a_client_that_never_reads_is_dropped_within_the_stall_timeout_while_others_go_on() {
+fn a_client_that_never_reads_is_dropped_within_three_stall_timeouts_while_others_go_on() {
     let mut args = vec!["--stall-timeout", "1"];
     args.extend(FAST);
     let (_server, addr) = server(&args);
@@ -216,11 +216,13 @@ fn a_client_that_never_reads_is_dropped_within_the_stall_timeout_while_others_go
         dropped.contains("it read nothing for 1 s (--stall-timeout)"),
         "dropped for the wrong reason: {dropped}"
     );
-    // Its writer blocked before the last line, so the drop comes within 1 s of it.
-    // A writer that sent the rest of a line with write_all gave the timeout a second
-    // and a third run: 1.9-3.1 s here, 1.0 s or less with one send per line.
+    // Its writer began to wait before the last line. A send that moved some bytes
+    // before SO_SNDTIMEO passed returns them, write_all sends the rest with the clock
+    // started again, and Linux wakes a waiting send only when a third of its buffer is
+    // free: the drop comes one to three timeouts later (1.8-3.1 s after the last line
+    // here, in 54 runs; the bound was 3 s until CI saw 3.06 s).
     assert!(
-        after < Duration::from_millis(1600),
+        after < Duration::from_millis(4500),
         "dropped {after:?} after the last line, with --stall-timeout 1"
     );
     talker.send("still here");
@@ -229,21 +231,22 @@ fn a_client_that_never_reads_is_dropped_within_the_stall_timeout_while_others_go
 
 #[test]
 fn a_slow_reader_is_kept_even_with_a_one_second_stall_timeout() {
-    // One send per line needs about 100 KB read per --stall-timeout on loopback
-    // (chapter 5): 400 KB/s is slow, and well clear of that.
+    // 90 KB a second, as if --stall-timeout 30 and 3 KB a second: it takes something
+    // in every timeout, so it stays. (One send per line, a short one counted as the
+    // timeout, dropped this reader: it needs a third of the buffer read per timeout.)
     let mut args = vec!["--stall-timeout", "1"];
     args.extend(FAST);
     let (mut server, addr) = server(&args);
-    let (reader, result) = paced_reader(addr, 400_000.0, 2000);
+    let (reader, result) = paced_reader(addr, 90_000.0, 1500);
     server.wait_for_text(&format!("* {reader} joined"));
     let talker = Peer::join(addr);
     let padding = "y".repeat(280);
-    for n in 0..2000 {
+    for n in 0..1500 {
         talker.send(&format!("t {n} {padding}"));
     }
     let (got, closed) = result.recv_timeout(Duration::from_secs(40)).unwrap();
-    assert!(!closed, "dropped after {} of 2000 lines", got.len());
-    let expected: Vec<u32> = (0..2000).collect();
+    assert!(!closed, "dropped after {} of 1500 lines", got.len());
+    let expected: Vec<u32> = (0..1500).collect();
     assert!(numbers_by_tag(&got)["t"] == expected, "lines missing");
 }
 

@@ -132,7 +132,7 @@ fn start(sock: io::Result<impl Read + Write + Send + 'static>, addr: String, arg
 /// socket is dropped, and so closed (sock.close()), when it returns.
 fn tcplink(mut sock: impl Read + Write, encoding: Encoding) -> io::Result<&'static str> {
     // sock.send(b'Welcome!')
-    sockets::sendall(&mut sock, &encoding.encode("Welcome!"))?;
+    sock.write_all(&encoding.encode("Welcome!"))?;
     // At most 1024 bytes per recv, as in the seed: a flood costs 1 KiB at a time.
     let (mut data, mut held) = ([0u8; 1024], Vec::new());
     loop {
@@ -151,7 +151,7 @@ fn tcplink(mut sock: impl Read + Write, encoding: Encoding) -> io::Result<&'stat
         for line in encoding.decode(&whole).split_inclusive('\n') {
             let msg = line.trim_end_matches(['\r', '\n']);
             if msg == "exit" {
-                sockets::sendall(&mut sock, &encoding.encode(&answer))?;
+                sock.write_all(&encoding.encode(&answer))?;
                 return Ok("the client sent exit");
             }
             // 'Hello, %s!' % data, ending as the message did: with nothing, \n or \r\n
@@ -159,7 +159,7 @@ fn tcplink(mut sock: impl Read + Write, encoding: Encoding) -> io::Result<&'stat
         }
         // In ONE write: two small writes meet Nagle's algorithm, which holds the
         // second back until the first is acknowledged (about 40 ms on Linux).
-        sockets::sendall(&mut sock, &encoding.encode(&answer))?;
+        sock.write_all(&encoding.encode(&answer))?;
     }
 }
 // ANCHOR_END: tcplink
