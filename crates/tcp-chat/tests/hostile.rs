@@ -231,7 +231,7 @@ fn a_client_that_never_reads_is_dropped_within_three_stall_timeouts_while_others
 
 #[test]
 fn a_slow_reader_is_kept_even_with_a_one_second_stall_timeout() {
-    // 90 KB a second, as if --stall-timeout 30 and 3 KB a second: it takes something
+    // 90 KB a second (50 KB a second was dropped at 1 s, 60 kept): it takes something
     // in every timeout, so it stays. (One send per line, a short one counted as the
     // timeout, dropped this reader: it needs a third of the buffer read per timeout.)
     let mut args = vec!["--stall-timeout", "1"];
