@@ -329,7 +329,8 @@ fn a_closed_stdout_does_not_stop_the_serving_and_ctrl_c_still_exits_0() {
         );
     }
     assert!(server.running(), "the server died");
-    // Its goodbye goes to the same closed pipe, from the loop's own thread.
+    // Ctrl-C with a client connected: "stopping (Ctrl-C)" goes to the same closed
+    // pipe, from the loop's own thread, and must not turn the exit into a panic.
     let open = welcomed(addr);
     server.interrupt();
     let (status, stderr) = server.wait_exit(Duration::from_secs(2), "after Ctrl-C");

@@ -207,17 +207,23 @@ fn a_flood_of_random_bytes_costs_that_connection_at_most() {
     server.wait_for_text(&format!("connection from {flooder_addr} closed"));
 }
 
-#[test]
-fn a_client_that_never_reads_holds_its_thread_only_until_the_send_timeout() {
-    let (mut server, addr) = server(&["--send-timeout", "0.5"]);
-    // Sends and sends, reads nothing: soon the server's send to it blocks.
+/// A client that sends and sends and reads nothing, until the server's send to it
+/// blocks: our writes end by timing out once the server, blocked sending, stops
+/// reading (200 ms or more after its send began to wait). Returns it and its address.
+fn deaf_client(addr: SocketAddr) -> (TcpStream, SocketAddr) {
     let mut deaf = tcp_peer(addr);
     let deaf_addr = deaf.local_addr().unwrap();
     deaf.set_write_timeout(Some(Duration::from_millis(200)))
         .unwrap();
-    // Our writes end by timing out once the server, blocked sending, stops reading.
     while deaf.write_all(&[b'x'; 1000]).is_ok() {}
-    let stopped = Instant::now(); // 200 ms or more after the server's send began to wait
+    (deaf, deaf_addr)
+}
+
+#[test]
+fn a_client_that_never_reads_holds_its_thread_only_until_the_send_timeout() {
+    let (mut server, addr) = server(&["--send-timeout", "0.5"]);
+    let (_deaf, deaf_addr) = deaf_client(addr);
+    let stopped = Instant::now();
     let closed = server.wait_for_text(&format!("connection from {deaf_addr} closed"));
     assert!(
         closed.ends_with("closed: the client read nothing for 0.5s"),
@@ -236,11 +242,7 @@ fn a_client_that_never_reads_holds_its_thread_only_until_the_send_timeout() {
 #[test]
 fn a_client_that_never_reads_and_then_resets_is_logged_as_reset() {
     let (mut server, addr) = server(&["--send-timeout", "10"]);
-    let mut deaf = tcp_peer(addr);
-    let deaf_addr = deaf.local_addr().unwrap();
-    deaf.set_write_timeout(Some(Duration::from_millis(200)))
-        .unwrap();
-    while deaf.write_all(&[b'x'; 1000]).is_ok() {}
+    let (deaf, deaf_addr) = deaf_client(addr);
     // Closed with the server's answers unread: the kernel sends a reset, which ends
     // the server's waiting send at once, long before the 10 s.
     drop(deaf);
